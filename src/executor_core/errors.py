@@ -1,0 +1,92 @@
+"""Errors the core raises; adapters translate foreign errors into these at their edge.
+
+::
+
+    ExecutorError
+    ├── InvalidArgument          a request field is missing or malformed
+    ├── AvsNotFound              no performer is configured for the AVS
+    ├── PerformerNotFound        no performer has the given id
+    ├── TooManyTasks             the AVS's task queue is full
+    ├── PerformerError
+    │   ├── PerformerUnavailable the performer cannot be reached or is not running
+    │   ├── PerformerTimeout     the performer did not answer within the deadline
+    │   └── TaskRejected         the performer answered with an error
+    ├── SigningError             the result could not be signed
+    ├── ShuttingDown             the executor no longer accepts work
+    └── ContainerRuntimeError
+        ├── RuntimeUnavailable   the container engine cannot be reached
+        ├── ImageNotFound        the image does not exist locally or in its registry
+        ├── ContainerNotFound    the container is gone
+        └── ContainerStartFailed the container did not reach a running, reachable state
+"""
+
+from __future__ import annotations
+
+
+class ExecutorError(Exception):
+    """Root of every error the executor reports on purpose."""
+
+
+class InvalidArgument(ExecutorError):
+    """A request field is missing or malformed; `field` names it as on the wire."""
+
+    def __init__(self, field: str, problem: str) -> None:
+        super().__init__(f"{field}: {problem}")
+        self.field = field
+        self.problem = problem
+
+
+class AvsNotFound(ExecutorError):
+    """No performer serves the AVS."""
+
+
+class PerformerNotFound(ExecutorError):
+    """No performer has this id."""
+
+
+class TooManyTasks(ExecutorError):
+    """The AVS already runs and queues as many tasks as it may."""
+
+
+class PerformerError(ExecutorError):
+    """The performer did not produce a result."""
+
+
+class PerformerUnavailable(PerformerError):
+    """The performer cannot be reached, or is not running."""
+
+
+class PerformerTimeout(PerformerError):
+    """The performer did not answer within the task's deadline."""
+
+
+class TaskRejected(PerformerError):
+    """The performer answered the task with an error of its own."""
+
+
+class SigningError(ExecutorError):
+    """The result could not be signed."""
+
+
+class ShuttingDown(ExecutorError):
+    """The executor is stopping and takes no new work."""
+
+
+class ContainerRuntimeError(ExecutorError):
+    """The container engine failed an operation."""
+
+
+class RuntimeUnavailable(ContainerRuntimeError):
+    """The container engine cannot be reached."""
+
+
+class ImageNotFound(ContainerRuntimeError):
+    """The image exists neither locally nor in its registry."""
+
+
+class ContainerNotFound(ContainerRuntimeError):
+    """The container no longer exists."""
+
+
+class ContainerStartFailed(ContainerRuntimeError):
+    """The container did not reach a running state with a reachable endpoint."""

@@ -1,0 +1,110 @@
+"""The ports: what the core needs from the outside world, as typing.Protocol.
+
+Every port has a real adapter in `executor_adapters` and an in-memory one in
+`executor_adapters.memory`; the contract suites in tests/contract hold both to the same behaviour.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Protocol
+
+import attrs
+
+from executor_core.performers import ContainerSpec, Endpoint, RunningContainer
+
+
+@attrs.frozen
+class NetworkRef:
+    """A container network, and whether this runtime created it (and so may remove it)."""
+
+    network_id: str
+    name: str
+    created: bool
+
+
+class ContainerRuntime(Protocol):
+    """**Protocol:** runs performer containers; the executor owns their whole lifecycle."""
+
+    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> NetworkRef:
+        """Return the network called `name`, creating it (with `labels`) if it is missing."""
+        ...
+
+    async def remove_network(self, network_id: str) -> None:
+        """Remove a network by id; a network that is already gone is not an error."""
+        ...
+
+    async def start_container(self, spec: ContainerSpec) -> RunningContainer:
+        """Create and start a container and wait until it runs with its port published.
+
+        A container that fails on the way is removed before the error is raised.
+        """
+        ...
+
+    async def is_running(self, container_id: str) -> bool:
+        """Tell whether the container exists and runs."""
+        ...
+
+    async def remove_container(self, container_id: str, *, grace_seconds: float) -> None:
+        """Stop the container (SIGTERM, then SIGKILL after the grace) and remove it.
+
+        A container that is already gone is not an error.
+        """
+        ...
+
+    async def aclose(self) -> None:
+        """Release the connection to the engine."""
+        ...
+
+
+class PerformerClient(Protocol):
+    """**Protocol:** talks to one performer's PerformerService."""
+
+    async def execute_task(self, task_id: bytes, payload: bytes, *, timeout: float) -> bytes:
+        """Run a task and return the performer's result bytes."""
+        ...
+
+    async def check_health(self, *, timeout: float) -> bool:
+        """Return True when the performer says it is ready for tasks."""
+        ...
+
+    async def aclose(self) -> None:
+        """Close the connection."""
+        ...
+
+
+class PerformerConnector(Protocol):
+    """**Protocol:** opens a client to the performer at an endpoint."""
+
+    def connect(self, endpoint: Endpoint) -> PerformerClient:
+        """Return a client for the performer at `endpoint` (connection is lazy)."""
+        ...
+
+
+class ResultSigner(Protocol):
+    """**Protocol:** signs a task's output with the operator's key for one AVS's curve."""
+
+    async def sign_result(self, output: bytes) -> bytes:
+        """Return the signature over the output, as the aggregator expects it."""
+        ...
+
+
+class Clock(Protocol):
+    """**Protocol:** wall time for reports, monotonic time for deadlines."""
+
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware."""
+        ...
+
+    def monotonic(self) -> float:
+        """Return seconds on a clock that never goes back."""
+        ...
+
+
+class IdSource(Protocol):
+    """**Protocol:** unique ids for performers and deployments."""
+
+    def new_id(self) -> str:
+        """Return a new id, unique for the life of the process."""
+        ...
