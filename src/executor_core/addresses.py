@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import Self
 
 import attrs
 
@@ -24,7 +25,7 @@ class Address:
     value: str = attrs.field(converter=_normalise)
 
     @classmethod
-    def parse(cls, text: str) -> Address:
+    def parse(cls, text: str) -> Self:
         """Parse `0x` + 40 hex digits in any case; raise ValueError otherwise."""
         return cls(text)
 

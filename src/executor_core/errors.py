@@ -7,6 +7,7 @@
     ├── AvsNotFound              no performer is configured for the AVS
     ├── PerformerNotFound        no performer has the given id
     ├── TooManyTasks             the AVS's task queue is full
+    ├── TaskAlreadyRunning       a task with the same id is in flight for the AVS
     ├── PerformerError
     │   ├── PerformerUnavailable the performer cannot be reached or is not running
     │   ├── PerformerTimeout     the performer did not answer within the deadline
@@ -46,6 +47,10 @@ class PerformerNotFound(ExecutorError):
 
 class TooManyTasks(ExecutorError):
     """The AVS already runs and queues as many tasks as it may."""
+
+
+class TaskAlreadyRunning(ExecutorError):
+    """A task with this id is already in flight for this AVS; running it twice would sign twice."""
 
 
 class PerformerError(ExecutorError):

@@ -11,7 +11,9 @@ import attrs
 from executor_core.addresses import AvsAddress
 
 PERFORMER_PORT = 8080
-_REPOSITORY = re.compile(r"[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._\-][a-z0-9]+)*)*")
+_REPOSITORY = re.compile(
+    r"[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._\-][a-z0-9]+)*)*"
+)
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
 _DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 

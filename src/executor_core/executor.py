@@ -1,0 +1,208 @@
+"""The executor's use cases: run performers for the configured AVSs and route tasks to them."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Mapping, Sequence
+
+from executor_core.addresses import AvsAddress
+from executor_core.avs_performer import AvsPerformer, PerformerDeps
+from executor_core.errors import (
+    AvsNotFound,
+    ExecutorError,
+    InvalidArgument,
+    PerformerTimeout,
+    ShuttingDown,
+    TaskAlreadyRunning,
+)
+from executor_core.labels import owner_labels
+from executor_core.performers import PerformerView
+from executor_core.ports import NetworkRef, ResultSigner
+from executor_core.settings import AvsSettings
+from executor_core.tasks import Task, TaskId, TaskResult
+
+log = logging.getLogger("executor_core.executor")
+
+SIGNING_RESERVE = 0.05
+"""Seconds of the caller's deadline kept back for signing after the performer answers."""
+
+
+def parse_avs_address(value: str, field: str = "avs_address") -> AvsAddress:
+    """Parse a wire AVS address, naming the field when it is missing or malformed."""
+    if not value:
+        raise InvalidArgument(field, "is required")
+    try:
+        return AvsAddress.parse(value)
+    except ValueError as exc:
+        raise InvalidArgument(field, str(exc)) from None
+
+
+def parse_task(
+    task_id: str,
+    avs_address: str,
+    payload: bytes,
+    *,
+    aggregator_address: str = "",
+    signature: bytes = b"",
+) -> Task:
+    """Build a Task from a wire submission; every problem names its field."""
+    try:
+        tid = TaskId(task_id)
+    except ValueError as exc:
+        raise InvalidArgument("task_id", str(exc)) from None
+    avs = parse_avs_address(avs_address)
+    aggregator = (
+        parse_avs_address(aggregator_address, "aggregator_address") if aggregator_address else None
+    )
+    return Task(
+        task_id=tid,
+        avs_address=avs,
+        payload=payload,
+        aggregator_address=aggregator,
+        aggregator_signature=signature,
+        avs_address_as_sent=avs_address,
+    )
+
+
+class Executor:
+    """Routes each task to its AVS's performer, signs the output and reports performers."""
+
+    def __init__(
+        self,
+        *,
+        operator_address: str,
+        avs_settings: Sequence[AvsSettings],
+        signers: Mapping[AvsAddress, ResultSigner],
+        deps: PerformerDeps,
+        default_task_timeout: float = 60.0,
+    ) -> None:
+        missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
+        if missing:
+            raise ValueError(f"no result signer for AVS {', '.join(missing)}")
+        self._operator_address = operator_address
+        self._deps = deps
+        self._signers = dict(signers)
+        self._performers = {s.avs_address: AvsPerformer(s, deps) for s in avs_settings}
+        self._default_task_timeout = default_task_timeout
+        self._in_flight: dict[tuple[AvsAddress, TaskId], Task] = {}
+        self._network: NetworkRef | None = None
+        self._accepting = False
+
+    @property
+    def in_flight(self) -> int:
+        """Tasks accepted and not yet answered."""
+        return len(self._in_flight)
+
+    async def start(self) -> None:
+        """Start every AVS's performer; if any fails, stop the others and raise."""
+        deps = self._deps
+        if deps.network:
+            self._network = await deps.runtime.ensure_network(
+                deps.network, owner_labels(deps.instance_id)
+            )
+        results = await asyncio.gather(
+            *(performer.start() for performer in self._performers.values()), return_exceptions=True
+        )
+        failures = [r for r in results if isinstance(r, BaseException)]
+        if failures:
+            await self._stop_performers()
+            raise failures[0]
+        self._accepting = True
+
+    async def submit_task(self, task: Task, *, timeout: float | None) -> TaskResult:
+        """Run the task on its AVS's performer and return the signed result.
+
+        `timeout` is what is left of the caller's deadline; the executor's default applies when
+        the caller set none, so a hung performer never holds a task forever.
+        """
+        if not self._accepting:
+            raise ShuttingDown("the executor is not accepting tasks")
+        performer = self._performers.get(task.avs_address)
+        if performer is None:
+            raise AvsNotFound(f"no performer serves AVS {task.avs_address}")
+        key = (task.avs_address, task.task_id)
+        if key in self._in_flight:
+            raise TaskAlreadyRunning(
+                f"task {task.task_id} is already running for AVS {task.avs_address}"
+            )
+        budget = self._default_task_timeout if timeout is None else timeout
+        fields = {"avsAddress": task.avs_address.value, "taskId": task.task_id.value}
+        self._in_flight[key] = task
+        started = self._deps.clock.monotonic()
+        try:
+            output = await self._execute(performer, task, budget)
+            signature = await self._signers[task.avs_address].sign_result(output)
+        except ExecutorError as exc:
+            log.warning(
+                "task failed", extra={**fields, "error": str(exc), "errorType": type(exc).__name__}
+            )
+            raise
+        finally:
+            del self._in_flight[key]
+        log.info(
+            "task completed",
+            extra={
+                **fields,
+                "durationMs": round((self._deps.clock.monotonic() - started) * 1000, 1),
+                "outputBytes": len(output),
+            },
+        )
+        return TaskResult(
+            task_id=task.task_id,
+            avs_address=task.avs_address_as_sent or task.avs_address.value,
+            operator_address=self._operator_address,
+            output=output,
+            signature=signature,
+        )
+
+    async def _execute(self, performer: AvsPerformer, task: Task, budget: float) -> bytes:
+        deadline = self._deps.clock.monotonic() + budget
+        try:
+            async with asyncio.timeout(budget):
+                return await performer.run_task(
+                    task.task_id.value.encode("utf-8"),
+                    task.payload,
+                    timeout=max(deadline - self._deps.clock.monotonic() - SIGNING_RESERVE, 0.001),
+                )
+        except TimeoutError:
+            raise PerformerTimeout(
+                f"task {task.task_id} did not finish within {budget:.3g} s"
+            ) from None
+
+    def list_performers(self, avs_address: AvsAddress | None = None) -> list[PerformerView]:
+        """Every performer, or those of one AVS."""
+        return [
+            view
+            for avs, performer in self._performers.items()
+            if avs_address is None or avs == avs_address
+            for view in performer.views()
+        ]
+
+    async def shutdown(self, grace: float) -> None:
+        """Refuse new tasks, let running ones finish within `grace` s, then remove containers."""
+        self._accepting = False
+        if self._in_flight:
+            log.info(
+                "waiting for running tasks",
+                extra={"tasks": len(self._in_flight), "graceSeconds": grace},
+            )
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(grace):
+                    await asyncio.gather(*(p.wait_idle() for p in self._performers.values()))
+        await self._stop_performers()
+
+    async def _stop_performers(self) -> None:
+        results = await asyncio.gather(
+            *(p.stop() for p in self._performers.values()), return_exceptions=True
+        )
+        for result in results:
+            if isinstance(result, BaseException):
+                log.error("could not remove a performer", extra={"error": str(result)})
+        if self._network is not None and self._network.created:
+            try:
+                await self._deps.runtime.remove_network(self._network.network_id)
+            except ExecutorError as exc:
+                log.error("could not remove the performer network", extra={"error": str(exc)})
+            self._network = None
