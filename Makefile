@@ -1,31 +1,34 @@
 # One entry point per job; every target works on a fresh Debian machine as root.
-PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
 CONFIG ?= examples/config/executor.yaml
+PACKAGES := src/executor_core src/executor_adapters src/executor_app src/hourglass_performer
 
-.PHONY: setup env image demo test test-unit lint proto clean-docker
+.PHONY: setup env image demo test test-unit lint proto
 
-setup:  ## install the project and its dev tools into the current Python
-	$(PYTHON) -m pip install -q --disable-pip-version-check -e '.[dev]'
+setup:  ## .venv with the project and its dev tools
+	bash scripts/setup-python.sh
 
 env:  ## Docker engine, debootstrap and registry; start dockerd
 	bash scripts/setup-env.sh
 
-image: env  ## base image and example performer image (cached)
-	bash examples/performer/build-image.sh
+image: env setup  ## base image and example performer image (cached)
+	PYTHON=$(PY) bash examples/performer/build-image.sh
 
 demo: setup image  ## run the executor on the example AVS and send it a few tasks
-	$(PYTHON) scripts/demo.py --config $(CONFIG)
+	$(PY) scripts/demo.py --config $(CONFIG)
 
-test: setup image  ## the whole suite: unit, contract and end to end, against real Docker
-	$(PYTHON) -m pytest -q
+test: setup image  ## the whole suite against real Docker, then lint
+	$(PY) -m pytest -q -p no:cacheprovider
+	$(MAKE) --no-print-directory lint
 
 test-unit: setup  ## unit tests only (no Docker needed)
-	$(PYTHON) -m pytest -q tests/unit
+	$(PY) -m pytest -q tests/unit
 
-lint:  ## ruff over everything, mypy --strict over the packages
-	$(PYTHON) -m ruff check src tests examples scripts bench
-	$(PYTHON) -m ruff format --check src tests examples scripts bench
-	$(PYTHON) -m mypy --strict src/executor_core src/executor_adapters src/executor_app src/hourglass_performer
+lint: setup  ## ruff over everything, mypy --strict over the packages
+	$(PY) -m ruff check src tests examples scripts
+	$(PY) -m ruff format --check src tests examples scripts
+	$(PY) -m mypy --strict $(PACKAGES)
 
-proto:  ## regenerate src/hourglass_proto from proto/
-	bash scripts/gen-proto.sh
+proto: setup  ## regenerate src/hourglass_proto from proto/
+	PATH=$(CURDIR)/$(VENV)/bin:$$PATH PYTHON=$(PY) bash scripts/gen-proto.sh

@@ -7,7 +7,7 @@ out="${1:-src/hourglass_proto}"
 protos=(eigenlayer/hourglass/v1/executor/executor.proto eigenlayer/hourglass/v1/performer/performer.proto)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-python -m grpc_tools.protoc -I proto \
+"${PYTHON:-python3}" -m grpc_tools.protoc -I proto \
   --python_betterproto2_out="$tmp" \
   --python_betterproto2_opt=client_generation=none \
   --descriptor_set_out="$tmp/descriptors.binpb" \

@@ -1,0 +1,24 @@
+"""In-memory adapters of every port, for tests: yours and ours.
+
+They keep the contracts of the real adapters (tests/contract runs the same suites against
+both), so an executor built on them behaves like the real one without Docker, gRPC or keys::
+
+    from executor_adapters.memory import InMemoryContainerRuntime, ScriptedPerformerConnector
+    app = await build_executor(config, runtime=InMemoryContainerRuntime(),
+                               connector=ScriptedPerformerConnector(my_handler),
+                               signers={avs: FakeResultSigner()})
+"""
+
+from executor_adapters.memory.clock import FakeClock, SequentialIds
+from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
+from executor_adapters.memory.performer import ScriptedPerformer, ScriptedPerformerConnector
+from executor_adapters.memory.signer import FakeResultSigner
+
+__all__ = [
+    "FakeClock",
+    "FakeResultSigner",
+    "InMemoryContainerRuntime",
+    "ScriptedPerformer",
+    "ScriptedPerformerConnector",
+    "SequentialIds",
+]

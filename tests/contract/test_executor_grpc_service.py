@@ -1,0 +1,221 @@
+"""ExecutorService over a real gRPC connection, with the core on in-memory adapters."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+
+import grpc
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
+
+from executor_adapters.grpc.executor_client import ExecutorClient
+from executor_adapters.grpc.server import ExecutorServer
+from executor_adapters.grpc.status_mapping import GENERIC_INTERNAL_MESSAGE, status_for
+from executor_core import errors
+from hourglass_proto.eigenlayer.hourglass import v1 as pb
+from tests.unit.core.conftest import AVS, OPERATOR, Harness
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[tuple[Harness, ExecutorServer, ExecutorClient]]:
+    harness = Harness()
+    executor = harness.build(harness.settings(worker_count=1, queue_size=0))
+    await executor.start()
+    server = ExecutorServer(executor, host="127.0.0.1", port=0, max_message_size=64 * 1024)
+    port = await server.start()
+    client = ExecutorClient(f"127.0.0.1:{port}")
+    try:
+        yield harness, server, client
+    finally:
+        await client.aclose()
+        await server.stop(0)
+        await executor.shutdown(0)
+
+
+def submission(**fields: object) -> pb.TaskSubmission:
+    values: dict[str, object] = {
+        "task_id": "0x01",
+        "avs_address": AVS.value,
+        "payload": (3).to_bytes(32, "big"),
+    }
+    values.update(fields)
+    return pb.TaskSubmission(**values)  # type: ignore[arg-type]
+
+
+async def code_of(call: asyncio.Future[object] | object) -> tuple[grpc.StatusCode, str]:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await call  # type: ignore[misc]
+    return caught.value.code(), caught.value.details() or ""
+
+
+async def test_submit_task_answers_with_the_signed_result(served) -> None:  # type: ignore[no-untyped-def]
+    harness, _, client = served
+    result = await client.submit_task(submission(), timeout=5)
+    assert int.from_bytes(result.output, "big") == 9
+    assert (result.task_id, result.operator_address, result.avs_address) == (
+        "0x01",
+        OPERATOR,
+        AVS.value,
+    )
+    assert result.signature == await harness.signer.sign_result(result.output)
+
+
+@pytest.mark.parametrize(
+    ("fields", "code", "words"),
+    [
+        ({"avs_address": ""}, grpc.StatusCode.INVALID_ARGUMENT, "avs_address: is required"),
+        ({"avs_address": "0xabc"}, grpc.StatusCode.INVALID_ARGUMENT, "avs_address: must be 0x"),
+        ({"task_id": ""}, grpc.StatusCode.INVALID_ARGUMENT, "task_id: is required"),
+        ({"avs_address": "0x" + "ab" * 20}, grpc.StatusCode.NOT_FOUND, "0x" + "ab" * 20),
+        ({"payload": b"\0" * 70000}, grpc.StatusCode.RESOURCE_EXHAUSTED, ""),
+    ],
+)
+async def test_bad_submissions_get_the_right_status_naming_the_field(
+    served,
+    fields: dict[str, object],
+    code: grpc.StatusCode,
+    words: str,  # type: ignore[no-untyped-def]
+) -> None:
+    _, _, client = served
+    got, details = await code_of(client.submit_task(submission(**fields), timeout=5))
+    assert got == code
+    assert words in details
+
+
+async def test_a_performer_that_is_down_gives_unavailable(served) -> None:  # type: ignore[no-untyped-def]
+    harness, _, client = served
+
+    def down(task_id: bytes, payload: bytes) -> bytes:
+        raise errors.PerformerUnavailable("connection refused")
+
+    harness.handler = down
+    assert (await code_of(client.submit_task(submission(), timeout=5)))[
+        0
+    ] == grpc.StatusCode.UNAVAILABLE
+
+
+async def test_the_callers_deadline_bounds_the_task(served) -> None:  # type: ignore[no-untyped-def]
+    harness, _, client = served
+
+    async def hang(task_id: bytes, payload: bytes) -> bytes:
+        await asyncio.sleep(30)
+        return b""
+
+    harness.handler = hang
+    started = asyncio.get_running_loop().time()
+    got, _ = await code_of(client.submit_task(submission(), timeout=0.3))
+    assert got == grpc.StatusCode.DEADLINE_EXCEEDED
+    assert asyncio.get_running_loop().time() - started < 2
+
+
+async def test_a_full_queue_gives_resource_exhausted(served) -> None:  # type: ignore[no-untyped-def]
+    harness, _, client = served
+    release = asyncio.Event()
+
+    async def blocked(task_id: bytes, payload: bytes) -> bytes:
+        await release.wait()
+        return b"ok"
+
+    harness.handler = blocked
+    first = asyncio.ensure_future(client.submit_task(submission(task_id="0x01"), timeout=5))
+    await asyncio.sleep(0.1)
+    got, _ = await code_of(client.submit_task(submission(task_id="0x02"), timeout=5))
+    release.set()
+    assert got == grpc.StatusCode.RESOURCE_EXHAUSTED
+    assert (await first).output == b"ok"
+
+
+async def test_list_performers_reports_and_filters(served) -> None:  # type: ignore[no-untyped-def]
+    _harness, _, client = served
+    everything = (await client.list_performers()).performers
+    assert len(everything) == 1
+    performer = everything[0]
+    assert performer.status == "InService"
+    assert performer.avs_address == AVS.value
+    assert performer.artifact_registry == "hourglass-example-performer"
+    assert performer.artifact_digest == "latest"
+    assert performer.last_health_check == "2025-06-20T12:00:00Z"
+    upper = "0x" + AVS.value[2:].upper()
+    assert len((await client.list_performers(upper)).performers) == 1
+    assert (await client.list_performers("0x" + "00" * 20)).performers == []
+    got, details = await code_of(client.list_performers("nope"))
+    assert got == grpc.StatusCode.INVALID_ARGUMENT
+    assert "avs_address" in details
+
+
+async def test_deployment_rpcs_are_unimplemented_for_now(served) -> None:  # type: ignore[no-untyped-def]
+    _, _, client = served
+    got, _ = await code_of(client.deploy_artifact(pb.DeployArtifactRequest(avs_address=AVS.value)))
+    assert got == grpc.StatusCode.UNIMPLEMENTED
+    got, details = await code_of(client.remove_performer(""))
+    assert got == grpc.StatusCode.INVALID_ARGUMENT
+    assert "performer_id" in details
+
+
+async def test_health_and_reflection_are_served(served) -> None:  # type: ignore[no-untyped-def]
+    _, server, _ = served
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        health = health_pb2_grpc.HealthStub(channel)
+        for service in ("", "eigenlayer.hourglass.v1.ExecutorService"):
+            reply = await health.Check(health_pb2.HealthCheckRequest(service=service), timeout=5)
+            assert reply.status == health_pb2.HealthCheckResponse.SERVING
+        stub = reflection_pb2_grpc.ServerReflectionStub(channel)
+
+        async def ask(
+            request: reflection_pb2.ServerReflectionRequest,
+        ) -> reflection_pb2.ServerReflectionResponse:
+            call = stub.ServerReflectionInfo()
+            await call.write(request)
+            await call.done_writing()
+            async for reply in call:
+                return reply
+            raise AssertionError("no reflection reply")
+
+        listed = await ask(reflection_pb2.ServerReflectionRequest(list_services=""))
+        names = {s.name for s in listed.list_services_response.service}
+        assert {
+            "eigenlayer.hourglass.v1.ExecutorService",
+            "grpc.health.v1.Health",
+            "grpc.reflection.v1alpha.ServerReflection",
+        } <= names
+        described = await ask(
+            reflection_pb2.ServerReflectionRequest(
+                file_containing_symbol="eigenlayer.hourglass.v1.ExecutorService"
+            )
+        )
+        assert described.file_descriptor_response.file_descriptor_proto
+
+
+async def test_stopping_reports_not_serving_and_refuses_new_calls(served) -> None:  # type: ignore[no-untyped-def]
+    _, server, client = served
+    await server.stop(0)
+    got, _ = await code_of(client.submit_task(submission(), timeout=2))
+    assert got == grpc.StatusCode.UNAVAILABLE
+
+
+@pytest.mark.parametrize(
+    ("error", "code"),
+    [
+        (errors.InvalidArgument("task_id", "is required"), grpc.StatusCode.INVALID_ARGUMENT),
+        (errors.AvsNotFound("x"), grpc.StatusCode.NOT_FOUND),
+        (errors.PerformerNotFound("x"), grpc.StatusCode.NOT_FOUND),
+        (errors.TooManyTasks("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (errors.TaskAlreadyRunning("x"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.PerformerUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.PerformerTimeout("x"), grpc.StatusCode.DEADLINE_EXCEEDED),
+        (errors.TaskRejected("x"), grpc.StatusCode.INTERNAL),
+        (errors.SigningError("x"), grpc.StatusCode.INTERNAL),
+        (errors.ShuttingDown("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.RuntimeUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.ImageNotFound("x"), grpc.StatusCode.NOT_FOUND),
+        (errors.ContainerStartFailed("x"), grpc.StatusCode.FAILED_PRECONDITION),
+    ],
+)
+def test_every_core_error_has_its_status_code(error: Exception, code: grpc.StatusCode) -> None:
+    assert status_for(error) == (code, str(error))
+
+
+def test_unexpected_errors_become_internal_without_leaking_details() -> None:
+    assert status_for(KeyError("secret")) == (grpc.StatusCode.INTERNAL, GENERIC_INTERNAL_MESSAGE)
