@@ -54,14 +54,17 @@ async def wait_for_performer(
     raise SystemExit("no performer came into service within 120 s")
 
 
-async def leftover_containers(avs: str) -> list[str]:
+async def leftovers(avs: str, network: str) -> tuple[list[str], list[str]]:
+    """Containers of the AVS and the performer network that the executor made and left."""
     docker = aiodocker.Docker()
     try:
         filters = json.dumps(
             {"label": [f"{MANAGED_BY_LABEL}={MANAGED_BY}", f"{AVS_ADDRESS_LABEL}={avs}"]}
         )
         found = await docker.containers.list(all=True, filters=filters)
-        return [c.id for c in found]
+        managed = {"label": [f"{MANAGED_BY_LABEL}={MANAGED_BY}"]}
+        networks = await docker.networks.list(filters=managed)
+        return [c.id for c in found], [n["Id"] for n in networks if n["Name"] == network]
     finally:
         await docker.close()
 
@@ -116,9 +119,12 @@ async def run(config_path: Path, tasks: int) -> int:
         say("sending SIGINT to the executor (what Ctrl-C does)")
         proc.send_signal(signal.SIGINT)
         code = await asyncio.wait_for(proc.wait(), 60)
-        left = await leftover_containers(avs)
-        say(f"executor exited with code {code}; performer containers left: {len(left)}")
-        return 1 if failures or code != 0 or left else 0
+        containers, networks = await leftovers(avs, config.performer_network_name)
+        say(
+            f"executor exited with code {code}; containers left: {len(containers)}, "
+            f"networks left: {len(networks)}"
+        )
+        return 1 if failures or code != 0 or containers or networks else 0
     finally:
         if proc.returncode is None:
             proc.send_signal(signal.SIGINT)
