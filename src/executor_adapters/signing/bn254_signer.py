@@ -1,0 +1,106 @@
+"""The BN254 `ResultSigner` of the first-generation (c18d70e) executor.
+
+The aggregator at that version expects `TaskResult.signature = SignSolidityCompatible(
+keccak256(output))` (signing.md §5.1): the Solidity try-and-increment hash of the output's
+digest, times the operator's BN254 key, as 64 bytes. py-ecc is pure Python and takes a few
+milliseconds per signature, so the work runs in a thread to keep the event loop responsive.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Self
+
+from executor_adapters.signing import bn254
+from executor_adapters.signing.keccak import keccak256
+from executor_adapters.signing.keystore import KeystoreError, decrypt_eip2335
+from executor_core.errors import SigningError
+
+__all__ = ["PyEccBn254ResultSigner", "load_bn254_signer"]
+
+
+class PyEccBn254ResultSigner:
+    """Signs task outputs with a BN254 secret key, as the c18d70e Go executor does.
+
+    Implements `executor_core.ports.ResultSigner`. The secret is big-endian bytes of any length
+    (crypto-libs keystores may hold minimal encodings shorter than 32 bytes).
+
+    Example::
+
+        signer = await load_bn254_signer(text, "", source="/keys/bn254.json")
+        signature = await signer.sign_result(b"output")  # 64 bytes, G1 X ‖ Y
+    """
+
+    __slots__ = ("_public_key_g1", "_public_key_g2", "_scalar")
+
+    def __init__(self, secret: bytes) -> None:
+        """Take the secret key bytes; a key that is zero modulo the group order is refused.
+
+        Raises:
+            ValueError: the key is zero (it would sign everything as the point at infinity).
+        """
+        if not isinstance(secret, bytes | bytearray):
+            raise TypeError("the BN254 secret must be bytes")
+        scalar = bn254.secret_to_scalar(bytes(secret)) % bn254.CURVE_ORDER
+        if scalar == 0:
+            raise ValueError("the BN254 secret key is zero modulo the group order")
+        self._scalar = scalar
+        self._public_key_g1 = bn254.public_key_g1(scalar)
+        self._public_key_g2 = bn254.public_key_g2(scalar)
+
+    @classmethod
+    def from_keystore(cls, keystore_json_text: str, password: str, source: str) -> Self:
+        """Decrypt an EIP-2335 keystore (blocking, CPU-heavy) and build a signer from it.
+
+        The keystore's `curveType` is ignored, as upstream's `GetBN254PrivateKey` ignores it.
+
+        Raises:
+            KeystoreError: the keystore cannot be decrypted or holds a zero key.
+        """
+        secret = decrypt_eip2335(keystore_json_text, password, source=source)
+        try:
+            return cls(secret)
+        except ValueError as exc:
+            raise KeystoreError(source, str(exc)) from exc
+
+    @property
+    def public_key_g2(self) -> bytes:
+        """The 128-byte G2 public key (`X.A1 ‖ X.A0 ‖ Y.A1 ‖ Y.A0`) aggregators verify against."""
+        return self._public_key_g2
+
+    @property
+    def public_key_g1(self) -> bytes:
+        """The 64-byte G1 public key (`X ‖ Y`) the KeyRegistrar stores next to the G2 key."""
+        return self._public_key_g1
+
+    def sign_digest(self, digest32: bytes) -> bytes:
+        """Blocking `SignSolidityCompatible` of a 32-byte digest (for code already in a thread)."""
+        return bn254.sign_solidity(self._scalar, digest32)
+
+    async def sign_result(self, output: bytes) -> bytes:
+        """Return `SignSolidityCompatible(keccak256(output))`, 64 bytes.
+
+        Raises:
+            SigningError: the signature could not be computed.
+        """
+        try:
+            return await asyncio.to_thread(self.sign_digest, keccak256(output))
+        except Exception as exc:
+            raise SigningError(f"BN254 result signing failed: {exc}") from exc
+
+    def __repr__(self) -> str:
+        # Never show the secret; the key's prefix is enough to tell signers apart in logs.
+        return f"PyEccBn254ResultSigner(public_key_g2={self._public_key_g2[:8].hex()}…)"
+
+
+async def load_bn254_signer(
+    keystore_json_text: str, password: str, *, source: str
+) -> PyEccBn254ResultSigner:
+    """Decrypt the keystore in a worker thread (scrypt takes about a second) and return a signer.
+
+    Raises:
+        KeystoreError: the keystore cannot be decrypted or holds a zero key.
+    """
+    return await asyncio.to_thread(
+        PyEccBn254ResultSigner.from_keystore, keystore_json_text, password, source
+    )
