@@ -1,0 +1,248 @@
+"""`ContainerRuntime` on a Docker engine, through aiodocker."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import math
+from collections.abc import Mapping
+
+import aiodocker
+from aiodocker.containers import DockerContainer
+
+from executor_adapters.docker._errors import NetworkNotFound, translate_errors
+from executor_adapters.docker._payloads import (
+    LOOPBACK,
+    ContainerState,
+    container_config,
+    image_is_present,
+    network_config,
+)
+from executor_core.errors import (
+    ContainerNotFound,
+    ContainerRuntimeError,
+    ContainerStartFailed,
+    ImageNotFound,
+    RuntimeUnavailable,
+)
+from executor_core.performers import PERFORMER_PORT, ContainerSpec, Endpoint, RunningContainer
+from executor_core.ports import NetworkRef
+
+__all__ = ["AiodockerContainerRuntime"]
+
+_LOG_TAIL_LINES = 20
+_LOG_TAIL_CHARS = 2000
+
+
+class AiodockerContainerRuntime:
+    """Run performer containers on a Docker engine.
+
+    Containers publish the performer port on 127.0.0.1 only, with no restart policy and no
+    auto-remove, because the executor supervises and removes them itself. Every failure reaches the
+    caller as a `ContainerRuntimeError`; aiodocker types never leave this adapter.
+
+    Args:
+        docker: A client to use; it stays the caller's to close. Without one, a client is made on
+            first use from the Docker context, DOCKER_HOST or the local socket, and `aclose`
+            closes it.
+        start_timeout: Seconds a started container has to be running with its port published.
+        poll_interval: Seconds between inspections while waiting for that.
+    """
+
+    def __init__(
+        self,
+        docker: aiodocker.Docker | None = None,
+        *,
+        start_timeout: float = 30.0,
+        poll_interval: float = 0.2,
+    ) -> None:
+        if start_timeout <= 0 or poll_interval <= 0:
+            raise ValueError("start_timeout and poll_interval must be positive")
+        self._docker = docker
+        self._owns_client = docker is None
+        self._start_timeout = start_timeout
+        self._poll_interval = poll_interval
+        self._closed = False
+
+    def _client(self) -> aiodocker.Docker:
+        if self._closed:
+            raise RuntimeUnavailable("the container runtime is closed")
+        if self._docker is None:
+            with translate_errors("connect to the Docker engine"):
+                try:
+                    self._docker = aiodocker.Docker()
+                # With neither DOCKER_HOST nor a socket, aiodocker fails an assert (ValueError
+                # under -O); a DOCKER_HOST without a known scheme gives ValueError.
+                except (AssertionError, ValueError) as exc:
+                    raise RuntimeUnavailable(
+                        f"connect to the Docker engine: no usable DOCKER_HOST or socket ({exc})"
+                    ) from exc
+        return self._docker
+
+    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> NetworkRef:
+        """Return the network called exactly `name`, creating a labelled bridge if it is missing."""
+        docker = self._client()
+        network_id = await self._find_network(docker, name)
+        if network_id is not None:
+            return NetworkRef(network_id, name, created=False)
+        try:
+            with translate_errors(f"create network {name}"):
+                network = await docker.networks.create(network_config(name, labels))
+        except ContainerRuntimeError:
+            # Someone else may have created it since the lookup (the engine answers 409).
+            network_id = await self._find_network(docker, name)
+            if network_id is None:
+                raise
+            return NetworkRef(network_id, name, created=False)
+        return NetworkRef(network.id, name, created=True)
+
+    async def _find_network(self, docker: aiodocker.Docker, name: str) -> str | None:
+        # The engine's name filter matches substrings, so compare the names exactly afterwards.
+        with translate_errors(f"look up network {name}"):
+            candidates = await docker.networks.list(filters={"name": name})
+        for candidate in candidates:
+            if candidate.get("Name") == name:
+                return str(candidate["Id"])
+        return None
+
+    async def remove_network(self, network_id: str) -> None:
+        """Remove a network; one that is already gone is fine."""
+        docker = self._client()
+        with (
+            contextlib.suppress(NetworkNotFound),
+            translate_errors(f"remove network {network_id}", not_found=NetworkNotFound),
+        ):
+            network = await docker.networks.get(network_id)
+            await network.delete()
+
+    async def start_container(self, spec: ContainerSpec) -> RunningContainer:
+        """Pull the image if needed, create and start the container, and wait until it serves.
+
+        A container that fails after creation, including by cancellation, is force-removed before
+        the error propagates, so a failed start leaves nothing behind.
+        """
+        docker = self._client()
+        await self._ensure_image(docker, spec.image.reference)
+        with translate_errors(f"create container {spec.name}", not_found=ImageNotFound):
+            container = await docker.containers.create(container_config(spec), name=spec.name)
+        try:
+            with translate_errors(
+                f"start container {spec.name}",
+                not_found=ContainerStartFailed,
+                failed=ContainerStartFailed,
+            ):
+                await container.start()
+            host_port = await self._wait_until_serving(container, spec.name)
+        except BaseException:
+            await self._discard(container)
+            raise
+        return RunningContainer(container.id, spec.name, Endpoint(LOOPBACK, host_port))
+
+    async def _ensure_image(self, docker: aiodocker.Docker, reference: str) -> None:
+        try:
+            with translate_errors(f"inspect image {reference}", not_found=ImageNotFound):
+                info = await docker.images.inspect(reference)
+            if image_is_present(info, reference):
+                return
+        except ImageNotFound:
+            pass
+        # Any failure the engine reports for a pull means the image cannot be had: Docker 20.10
+        # answers a missing manifest with 500, and registry refusals arrive inside the stream.
+        with translate_errors(
+            f"pull image {reference}", not_found=ImageNotFound, failed=ImageNotFound
+        ):
+            await docker.images.pull(reference)
+
+    async def _wait_until_serving(self, container: DockerContainer, name: str) -> int:
+        """Return the loopback host port once the container runs and still runs a poll later.
+
+        Requiring a second sighting catches processes that die at once, which would otherwise
+        pass the first inspection and be reported as a crash a moment after the start succeeded.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + self._start_timeout
+        seen_port: int | None = None
+        while True:
+            with translate_errors(f"inspect container {name}", not_found=ContainerStartFailed):
+                state = ContainerState.from_inspect(await container.show())
+            if state.running and state.host_port is not None:
+                if state.host_port == seen_port:
+                    return seen_port
+                seen_port = state.host_port
+            elif state.exited:
+                raise ContainerStartFailed(
+                    f"container {name} exited with code {state.exit_code} before it was ready"
+                    + await self._log_tail(container)
+                )
+            if loop.time() >= deadline:
+                raise ContainerStartFailed(
+                    f"container {name} was not running with port {PERFORMER_PORT}/tcp published "
+                    f"within {self._start_timeout:g} s (state {state.status!r})"
+                    + await self._log_tail(container)
+                )
+            await asyncio.sleep(self._poll_interval)
+
+    async def _log_tail(self, container: DockerContainer) -> str:
+        """Return the last log lines for an error message; the log is a courtesy, so never fail."""
+        lines: list[str] = []
+        with contextlib.suppress(ContainerRuntimeError), translate_errors("read container log"):
+            lines = await container.log(stdout=True, stderr=True, tail=_LOG_TAIL_LINES)
+        text = "".join(lines).strip()
+        if not text:
+            return ""
+        return "; last log lines:\n" + text[-_LOG_TAIL_CHARS:]
+
+    async def _discard(self, container: DockerContainer) -> None:
+        # Shielded so that a second cancellation cannot leave the container behind.
+        with (
+            contextlib.suppress(ContainerRuntimeError),
+            translate_errors(f"remove container {container.id}"),
+        ):
+            await asyncio.shield(container.delete(force=True))
+
+    async def is_running(self, container_id: str) -> bool:
+        """Tell whether the container exists and its process runs."""
+        container = self._client().containers.container(container_id)
+        try:
+            with translate_errors(f"inspect container {container_id}", not_found=ContainerNotFound):
+                info = await container.show()
+        except ContainerNotFound:
+            return False
+        return ContainerState.from_inspect(info).running
+
+    async def remove_container(self, container_id: str, *, grace_seconds: float) -> None:
+        """Stop the container (SIGTERM, SIGKILL after the grace) and delete it; gone is fine.
+
+        The engine takes whole seconds, so the grace is rounded up rather than cut short.
+        """
+        container = self._client().containers.container(container_id)
+        try:
+            with translate_errors(f"stop container {container_id}", not_found=ContainerNotFound):
+                await container.stop(t=math.ceil(max(grace_seconds, 0.0)))
+            with translate_errors(f"remove container {container_id}", not_found=ContainerNotFound):
+                await container.delete(force=True)
+        except ContainerNotFound:
+            return
+
+    async def list_containers(self, label_selector: Mapping[str, str]) -> list[str]:
+        """Return the ids of containers, running or not, that carry all these labels.
+
+        Meant for finding what a crashed executor left behind. An empty selector is refused, as it
+        would match every container on the engine, the operator's own included.
+        """
+        if not label_selector:
+            raise ValueError("list_containers needs at least one label to select on")
+        filters = json.dumps({"label": [f"{key}={value}" for key, value in label_selector.items()]})
+        with translate_errors("list containers"):
+            found = await self._client().containers.list(all=True, filters=filters)
+        return [container.id for container in found]
+
+    async def aclose(self) -> None:
+        """Close the client if this runtime made it; later calls raise `RuntimeUnavailable`."""
+        if self._closed:
+            return
+        self._closed = True
+        docker, self._docker = self._docker, None
+        if self._owns_client and docker is not None:
+            await docker.close()
