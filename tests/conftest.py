@@ -8,9 +8,12 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.docker_support import containers_with_label, docker_answers, networks_with_label
-
-MANAGED = "com.eigenlayer.hourglass.managed-by=hourglass-executor-py"
+from tests.docker_support import (
+    CREATED_BY_THIS_RUN,
+    containers_with_label,
+    docker_answers,
+    networks_with_label,
+)
 
 
 @pytest.fixture(scope="session")
@@ -22,16 +25,18 @@ def run_id() -> str:
 def remove_what_this_run_created() -> Iterator[None]:
     """Executors remove their own containers; this catches what a failing test left behind.
 
-    Only objects that carry the executor's label and did not exist when the run began are
-    removed, by id.
+    Tests record the labels of what they start (an executor instance, a performer id) in
+    CREATED_BY_THIS_RUN; only containers and networks with those labels are removed, by id, so
+    a test run never touches another run's objects.
     """
-    if not docker_answers():
-        yield
-        return
-    containers_before = set(containers_with_label(MANAGED))
-    networks_before = set(networks_with_label(MANAGED))
     yield
-    for container_id in set(containers_with_label(MANAGED)) - containers_before:
-        subprocess.run(["docker", "rm", "-f", container_id], capture_output=True, check=False)
-    for network_id in set(networks_with_label(MANAGED)) - networks_before:
-        subprocess.run(["docker", "network", "rm", network_id], capture_output=True, check=False)
+    if not CREATED_BY_THIS_RUN or not docker_answers():
+        return
+    for label in CREATED_BY_THIS_RUN:
+        for container_id in containers_with_label(label):
+            subprocess.run(["docker", "rm", "-f", container_id], capture_output=True, check=False)
+    for label in CREATED_BY_THIS_RUN:
+        for network_id in networks_with_label(label):
+            subprocess.run(
+                ["docker", "network", "rm", network_id], capture_output=True, check=False
+            )

@@ -13,6 +13,16 @@ import pytest
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLE_IMAGE = "hourglass-example-performer:latest"
 TEST_LABEL = "com.eigenlayer.hourglass.test"
+INSTANCE_LABEL = "com.eigenlayer.hourglass.executor-instance"
+PERFORMER_LABEL = "com.eigenlayer.hourglass.performer-id"
+
+CREATED_BY_THIS_RUN: list[str] = []
+"""`key=value` labels of every Docker object this test run made; the session cleanup uses them."""
+
+
+def track_instance(instance_id: str) -> None:
+    """Let the session cleanup remove what this executor instance leaves behind."""
+    CREATED_BY_THIS_RUN.append(f"{INSTANCE_LABEL}={instance_id}")
 
 
 def docker_answers() -> bool:

@@ -20,7 +20,15 @@ from executor_adapters.config import ExecutorConfig, load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
 from executor_app.bootstrap import ExecutorApp, build_executor
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
-from tests.docker_support import REPO, containers_with_label, free_port, require_example_image
+from tests.docker_support import (
+    CREATED_BY_THIS_RUN,
+    PERFORMER_LABEL,
+    REPO,
+    containers_with_label,
+    free_port,
+    require_example_image,
+    track_instance,
+)
 
 pytestmark = pytest.mark.docker
 
@@ -73,6 +81,7 @@ def e2e_config(network: str) -> ExecutorConfig:
 async def running_app(run_id: str) -> AsyncIterator[ExecutorApp]:
     require_example_image()
     app = await build_executor(e2e_config(f"executor-e2e-{run_id}"), host="127.0.0.1", port=0)
+    track_instance(app.instance_id)
     await app.start()
     try:
         yield app
@@ -156,6 +165,7 @@ async def test_an_oversize_message_is_resource_exhausted(client: ExecutorClient)
 async def test_the_containers_are_gone_after_stop(run_id: str) -> None:
     require_example_image()
     app = await build_executor(e2e_config(f"executor-e2e-stop-{run_id}"), host="127.0.0.1", port=0)
+    track_instance(app.instance_id)
     await app.start()
     label = f"com.eigenlayer.hourglass.executor-instance={app.instance_id}"
     assert len(containers_with_label(label)) == 1
@@ -204,8 +214,9 @@ def test_the_cli_serves_until_sigint_and_then_removes_its_containers(
         assert ready
         assert ready[0]["avsAddress"] == AVS.lower()
         assert ready[0]["performerId"]
+        CREATED_BY_THIS_RUN.append(f"{PERFORMER_LABEL}={ready[0]['performerId']}")
         proc.send_signal(signal.SIGINT)
-        rest, _ = proc.communicate(timeout=60)
+        _, rest = proc.communicate(timeout=60)
     finally:
         if proc.poll() is None:
             proc.kill()
