@@ -1,0 +1,45 @@
+"""The executor's config file: a YAML or JSON document read into frozen, validated values.
+
+`load_config` reads a file and `parse_config` reads text; both raise `ConfigError` listing
+every problem as `<path>: <problem>`. See `schema` for the keys, their defaults and the keys
+added to the Go executor's schema.
+"""
+
+from executor_adapters.config._keys import PASSWORD_ENV
+from executor_adapters.config.errors import ConfigError
+from executor_adapters.config.loader import load_config, parse_config
+from executor_adapters.config.schema import (
+    AggregatorPeerConfig,
+    AvsPerformerConfig,
+    BlsKeyConfig,
+    ExecutorConfig,
+    HealthCheckConfig,
+    LogFormat,
+    LoggingConfig,
+    LogLevel,
+    OperatorConfig,
+    PeeringSimulationConfig,
+    SigningCurve,
+    SigningKeysConfig,
+    SimulationConfig,
+)
+
+__all__ = [
+    "PASSWORD_ENV",
+    "AggregatorPeerConfig",
+    "AvsPerformerConfig",
+    "BlsKeyConfig",
+    "ConfigError",
+    "ExecutorConfig",
+    "HealthCheckConfig",
+    "LogFormat",
+    "LogLevel",
+    "LoggingConfig",
+    "OperatorConfig",
+    "PeeringSimulationConfig",
+    "SigningCurve",
+    "SigningKeysConfig",
+    "SimulationConfig",
+    "load_config",
+    "parse_config",
+]

@@ -1,0 +1,311 @@
+"""The cattrs converter that turns parsed YAML into schema values, and its error report.
+
+Scalars pass through their type's hook untouched and are then checked by the attribute's own
+attrs validator, so the file and code built by hand get the same rule and the same wording.
+Every block is structured with camelCase keys and unknown keys refused; cattrs' detailed
+validation collects all failures, and `describe` flattens them into `<path>: <problem>` lines.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import attrs
+from cattrs import BaseConverter, Converter
+from cattrs.errors import (
+    AttributeValidationNote,
+    ClassValidationError,
+    ForbiddenExtraKeysError,
+    IterableValidationError,
+    IterableValidationNote,
+)
+from cattrs.gen import make_dict_structure_fn, override
+
+from executor_adapters.config.schema import (
+    PUBLIC_KEY_PROBLEM,
+    AggregatorPeerConfig,
+    AvsPerformerConfig,
+    BlsKeyConfig,
+    ExecutorConfig,
+    HealthCheckConfig,
+    LogFormat,
+    LoggingConfig,
+    LogLevel,
+    OperatorConfig,
+    PeeringSimulationConfig,
+    SigningCurve,
+    SigningKeysConfig,
+    SimulationConfig,
+    choices_problem,
+)
+from executor_core.addresses import Address, AvsAddress
+from executor_core.performers import PerformerImage
+
+_DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
+_UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
+_DURATION_PROBLEM = "must be a duration: seconds as a number, or text such as 15s, 500ms, 1m"
+_NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
+_HEX_G2 = re.compile(r"(?:0[xX])?[0-9a-fA-F]{256}")
+
+Hook = Callable[[Any, Any], Any]
+
+
+class Problem(ValueError):
+    """A problem at `key` below the value being structured (at the value itself when None)."""
+
+    def __init__(self, key: str | None, problem: str) -> None:
+        super().__init__(problem)
+        self.key = key
+
+
+@attrs.frozen(kw_only=True)
+class _ImageBlock:
+    repository: str
+    tag: str
+
+
+@attrs.frozen(kw_only=True)
+class BlsKeyBlock:
+    """`operator.signingKeys.bls` as written: where the keystore and its password are."""
+
+    keystore: Any = None
+    keystore_file: str | None = None
+    password: str | None = None
+    password_file: str | None = None
+    password_env: str | None = None
+
+
+_BLOCKS: frozenset[type] = frozenset(
+    {
+        ExecutorConfig,
+        OperatorConfig,
+        SigningKeysConfig,
+        AvsPerformerConfig,
+        HealthCheckConfig,
+        SimulationConfig,
+        PeeringSimulationConfig,
+        AggregatorPeerConfig,
+        LoggingConfig,
+        _ImageBlock,
+        BlsKeyBlock,
+    }
+)
+
+_ANY = (object,)  # `contracts` was raw JSON of any shape
+_IGNORED_KEYS: dict[type, dict[str, tuple[tuple[type, ...], str]]] = {
+    ExecutorConfig: {
+        "l1Chain": ((dict,), "must be a mapping"),
+        "contracts": (_ANY, ""),
+        "overrideContracts": ((dict,), "must be a mapping"),
+    },
+    OperatorConfig: {"operatorPrivateKey": ((str, dict), "must be a string")},
+    PeeringSimulationConfig: {"operatorPeers": ((list,), "must be a list")},
+}
+"""Keys each block accepts and drops: the types allowed (or None) and the problem otherwise."""
+
+
+def camel(name: str) -> str:
+    """Return the file's spelling of attribute `name` (`grpc_port` -> `grpcPort`)."""
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def text_value(value: object) -> str:
+    """Return `value` if it is text; YAML reads unquoted numbers and booleans as other types."""
+    if not isinstance(value, str):
+        raise ValueError("must be a string (quote numbers and booleans)")
+    return value
+
+
+def seconds(value: object, _: object = None) -> float:
+    """Parse a duration: a number of seconds, or Go-style text such as `1m30s` or `500ms`."""
+    if isinstance(value, bool) or not isinstance(value, int | float | str):
+        raise ValueError(_DURATION_PROBLEM)
+    if isinstance(value, str):
+        text = value.strip()
+        sign = -1.0 if text.startswith("-") else 1.0
+        text = text.removeprefix("-") if sign < 0 else text.removeprefix("+")
+        parts = _DURATION_PART.findall(text)
+        if _NUMBER.fullmatch(text):
+            total = sign * float(text)
+        elif parts and "".join(number + unit for number, unit in parts) == text:
+            total = sign * sum(float(number) * _UNIT_SECONDS[unit] for number, unit in parts)
+        else:
+            raise ValueError(_DURATION_PROBLEM)
+    else:
+        total = float(value)
+    if not math.isfinite(total):
+        raise ValueError(_DURATION_PROBLEM)
+    return total
+
+
+def _public_key(value: object, _: object) -> bytes:
+    text = text_value(value)
+    if not _HEX_G2.fullmatch(text):
+        raise ValueError(PUBLIC_KEY_PROBLEM)
+    return bytes.fromhex(text[-256:])
+
+
+def _enum_hook(kind: type[Any]) -> Hook:
+    problem = choices_problem(tuple(member.value for member in kind))
+
+    def hook(value: object, _: object) -> Any:
+        try:
+            return kind(value)
+        except ValueError:
+            raise ValueError(problem) from None
+
+    return hook
+
+
+def _image(converter: Converter) -> Hook:
+    def hook(value: object, _: object) -> PerformerImage:
+        block = converter.structure(value, _ImageBlock)
+        for key in ("repository", "tag"):
+            if not getattr(block, key):
+                raise Problem(key, "must not be empty")
+        try:
+            return PerformerImage(repository=block.repository, tag=block.tag)
+        except ValueError as exc:
+            key, _, problem = str(exc).partition(": ")  # core messages start with the field
+            if key in ("repository", "tag"):
+                raise Problem(key, problem) from None
+            raise
+
+    return hook
+
+
+def _attribute_hook(attribute: attrs.Attribute[Any], converter: BaseConverter) -> Hook:
+    """Structure one attribute by its type, then run its attrs validator for the message."""
+    structure = converter.get_structure_hook(attribute.type)
+    validator = attribute.validator
+    if validator is None:
+        return structure
+
+    def hook(value: object, kind: object) -> Any:
+        result = structure(value, kind)
+        validator(None, attribute, result)
+        return result
+
+    return hook
+
+
+def _block_hook(cls: type[Any], converter: BaseConverter) -> Hook:
+    """Structure a mapping into `cls`: camelCase keys, unknown keys refused, errors collected."""
+    attrs.resolve_types(cls)
+    overrides: dict[str, Any] = {
+        a.name: override(rename=camel(a.name), struct_hook=_attribute_hook(a, converter))
+        for a in attrs.fields(cls)
+    }
+    structure = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **overrides)
+    ignored = _IGNORED_KEYS.get(cls, {})
+
+    def hook(value: object, _: object) -> Any:
+        if not isinstance(value, dict):
+            raise ValueError("must be a mapping")
+        problems: list[Exception] = []  # reported after the block's own fields
+        if ignored.keys() & value.keys():
+            for key, (kinds, problem) in ignored.items():
+                item = value.get(key)
+                if item is not None and not isinstance(item, kinds):
+                    problems.append(Problem(key, problem))
+            value = {key: item for key, item in value.items() if key not in ignored}
+        try:
+            result = structure(value, cls)
+        except ClassValidationError as exc:
+            problems.insert(0, exc)
+        if problems:
+            raise ExceptionGroup(f"problems in {cls.__name__}", problems)
+        return result
+
+    return hook
+
+
+def _tuple_hook(kind: Any, converter: BaseConverter) -> Hook:
+    """Structure a YAML list into a tuple, reporting every bad item by its index."""
+    item_kind = typing.get_args(kind)[0]
+    structure = converter.get_structure_hook(item_kind)
+
+    def hook(value: object, _: object) -> tuple[Any, ...]:
+        if not isinstance(value, list):
+            raise ValueError("must be a list")
+        items: list[Any] = []
+        errors: list[Exception] = []
+        for index, item in enumerate(value):
+            try:
+                items.append(structure(item, item_kind))
+            except Exception as exc:
+                exc.add_note(IterableValidationNote(f"@ index {index}", index, item_kind))
+                errors.append(exc)
+        if errors:
+            raise IterableValidationError("problems in list", errors, kind)
+        return tuple(items)
+
+    return hook
+
+
+def _passthrough(value: object, _: object) -> object:
+    return value
+
+
+def make_converter(bls: Callable[[object, BaseConverter], BlsKeyConfig]) -> Converter:
+    """Build the converter; scalars pass through so that field validators word the problem."""
+    converter = Converter(forbid_extra_keys=True, detailed_validation=True)
+    converter.register_structure_hook(int, _passthrough)
+    converter.register_structure_hook(bool, _passthrough)
+    converter.register_structure_hook(str, lambda value, _: text_value(value))
+    converter.register_structure_hook(float, seconds)  # every float in the schema is a duration
+    converter.register_structure_hook(bytes, _public_key)
+    converter.register_structure_hook(Address, lambda value, _: Address(text_value(value)))
+    converter.register_structure_hook(AvsAddress, lambda value, _: AvsAddress(text_value(value)))
+    converter.register_structure_hook(PerformerImage, _image(converter))
+    converter.register_structure_hook(BlsKeyConfig, lambda value, _: bls(value, converter))
+    for choice in (SigningCurve, LogLevel, LogFormat):  # before `str` would match them
+        converter.register_structure_hook(choice, _enum_hook(choice))
+    converter.register_structure_hook_factory(
+        lambda kind: getattr(kind, "__origin__", None) is tuple, _tuple_hook
+    )
+    converter.register_structure_hook_factory(lambda kind: kind in _BLOCKS, _block_hook)
+    return converter
+
+
+def _join(path: str, key: str) -> str:
+    return f"{path}.{key}" if path else key
+
+
+def _note(exc: BaseException, kind: type[Any]) -> Any:
+    return next((n for n in getattr(exc, "__notes__", ()) if isinstance(n, kind)), None)
+
+
+def describe(exc: BaseException, path: str = "", *, root: str = "<config>") -> list[str]:
+    """Return one `<path>: <problem>` line per leaf of a (grouped) structuring error.
+
+    `root` stands for the path of problems with the document as a whole.
+    """
+    if isinstance(exc, ClassValidationError):
+        lines: list[str] = []
+        for sub in exc.exceptions:
+            note = _note(sub, AttributeValidationNote)
+            key = camel(note.name) if note else ""
+            if note and isinstance(sub, KeyError) and sub.args == (key,):
+                lines.append(f"{_join(path, key)}: required")
+            else:
+                lines += describe(sub, _join(path, key) if note else path, root=root)
+        return lines
+    if isinstance(exc, IterableValidationError):
+        lines = []
+        for item in exc.exceptions:
+            index = _note(item, IterableValidationNote)
+            lines += describe(item, f"{path}[{index.index}]" if index else path, root=root)
+        return lines
+    if isinstance(exc, ForbiddenExtraKeysError):
+        return [f"{_join(path, str(k))}: unknown key" for k in sorted(exc.extra_fields, key=str)]
+    if isinstance(exc, BaseExceptionGroup):
+        return [line for member in exc.exceptions for line in describe(member, path, root=root)]
+    if isinstance(exc, Problem) and exc.key:
+        return [f"{_join(path, exc.key)}: {exc}"]
+    return [f"{path or root}: {exc}"]

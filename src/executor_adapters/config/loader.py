@@ -1,0 +1,142 @@
+"""Read the executor's YAML (or JSON) config file into an `ExecutorConfig`.
+
+The text is parsed with ruamel.yaml's safe loader and structured with a cattrs converter whose
+hooks check each field, so one pass reports every problem as `<path>: <problem>` in a single
+`ConfigError`. The BLS keystore and its password are looked up here (files are relative to the
+config file's directory) but not decrypted; the signing adapter does that.
+
+The environment overrides the file: `EXECUTOR_GRPC_PORT`, `EXECUTOR_DEBUG` and
+`EXECUTOR_PERFORMER_NETWORK_NAME`, each also spelt with a double underscore
+(`EXECUTOR__GRPC_PORT`) as the Go executor's config library produced; the single underscore wins
+when both are set. `EXECUTOR_BLS_KEYSTORE_PASSWORD` supplies the BLS password when the file
+gives none.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import attrs
+from ruamel.yaml import YAML
+from ruamel.yaml.constructor import SafeConstructor
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.nodes import ScalarNode
+
+from executor_adapters.config._keys import KeyFinder
+from executor_adapters.config._structure import describe, make_converter
+from executor_adapters.config.errors import ConfigError
+from executor_adapters.config.schema import ExecutorConfig
+
+_TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
+
+
+def _env_int(text: str) -> object:
+    return int(text) if re.fullmatch(r"[+-]?\d+", text) else text
+
+
+def _env_bool(text: str) -> object:
+    return text.lower() in _TRUE if text.lower() in _TRUE | _FALSE else text
+
+
+_ENV_OVERRIDES: dict[str, tuple[str, Callable[[str], object]]] = {
+    "GRPC_PORT": ("grpc_port", _env_int),
+    "DEBUG": ("debug", _env_bool),
+    "PERFORMER_NETWORK_NAME": ("performer_network_name", str),
+}
+"""Variable suffix -> (attribute, parser); a value the parser cannot read stays text."""
+
+
+class _HexKeepingConstructor(SafeConstructor):
+    """Keeps `0x…` plain scalars as text, so unquoted addresses and keys are not read as ints."""
+
+    def construct_yaml_int(self, node: ScalarNode) -> Any:
+        text = self.construct_scalar(node)
+        if isinstance(text, str) and text.lstrip("+-")[:2].lower() == "0x":
+            return text
+        return super().construct_yaml_int(node)
+
+
+_HexKeepingConstructor.add_constructor(
+    "tag:yaml.org,2002:int", _HexKeepingConstructor.construct_yaml_int
+)
+
+
+def _env_overrides(environ: Mapping[str, str]) -> tuple[dict[str, Any], list[str]]:
+    """Read the top-level keys the environment may override, validated like the file's."""
+    fields = attrs.fields_dict(ExecutorConfig)
+    changes: dict[str, Any] = {}
+    problems: list[str] = []
+    for suffix, (name, parse) in _ENV_OVERRIDES.items():
+        var = next((v for v in (f"EXECUTOR_{suffix}", f"EXECUTOR__{suffix}") if v in environ), None)
+        if var is None:
+            continue
+        value = parse(environ[var].strip())
+        validator = fields[name].validator
+        try:
+            if validator is not None:
+                validator(None, fields[name], value)
+        except ValueError as exc:
+            problems.append(f"{var}: {exc}")
+        else:
+            changes[name] = value
+    return changes, problems
+
+
+def _read_yaml(text: str, source: str) -> object:
+    yaml = YAML(typ="safe")
+    yaml.Constructor = _HexKeepingConstructor
+    try:
+        return yaml.load(text)
+    except YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None) or getattr(exc, "context_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc)
+        raise ConfigError([f"{source}: {where}{problem}"]) from None
+
+
+def parse_config(
+    text: str,
+    *,
+    base_dir: str | Path,
+    environ: Mapping[str, str] | None = None,
+    source: str = "<config>",
+) -> ExecutorConfig:
+    """Parse config text; relative key and password files resolve against `base_dir`.
+
+    `environ` defaults to the process environment; `source` names the text in messages.
+    Raise `ConfigError` listing every problem found.
+    """
+    environ = os.environ if environ is None else environ
+    data = _read_yaml(text, source)
+    if data is None:
+        raise ConfigError([f"{source}: is empty"])
+    if not isinstance(data, dict):
+        raise ConfigError([f"{source}: must be a mapping of keys at the top level"])
+    converter = make_converter(KeyFinder(Path(base_dir), environ))
+    problems: list[str] = []
+    config: ExecutorConfig | None = None
+    try:
+        config = converter.structure(data, ExecutorConfig)
+    except Exception as exc:  # every structuring failure becomes a line of the report
+        problems = describe(exc, root=source)
+    changes, env_problems = _env_overrides(environ)
+    problems.extend(env_problems)
+    if problems or config is None:
+        raise ConfigError(problems)
+    return attrs.evolve(config, **changes) if changes else config
+
+
+def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> ExecutorConfig:
+    """Load the config file at `path`; raise `ConfigError` listing every problem found."""
+    file = Path(path)
+    try:
+        text = file.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise ConfigError([f"{file}: cannot read: {exc.strerror or exc}"]) from None
+    except UnicodeDecodeError:
+        raise ConfigError([f"{file}: is not UTF-8 text"]) from None
+    return parse_config(text, base_dir=file.absolute().parent, environ=environ, source=str(file))
