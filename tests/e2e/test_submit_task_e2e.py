@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -224,3 +226,24 @@ def test_the_cli_serves_until_sigint_and_then_removes_its_containers(
     assert '"executor stopped"' in rest
     instance = next(r for r in records if r["msg"] == "performer container ready")["performerId"]
     assert containers_with_label(f"com.eigenlayer.hourglass.performer-id={instance}") == []
+
+
+async def test_a_performer_that_is_down_gives_unavailable_quickly(run_id: str) -> None:
+    require_example_image()
+    config = e2e_config(f"executor-e2e-down-{run_id}")
+    app = await build_executor(config, host="127.0.0.1", port=0)
+    track_instance(app.instance_id)
+    await app.start()
+    try:
+        container_id = app.executor.list_performers()[0].container_id
+        await asyncio.to_thread(
+            subprocess.run, ["docker", "kill", container_id], check=True, capture_output=True
+        )
+        async with ExecutorClient(f"127.0.0.1:{app.port}") as client:
+            started = time.monotonic()
+            with pytest.raises(grpc.aio.AioRpcError) as caught:
+                await client.submit_task(submission(3), timeout=10)
+            assert caught.value.code() == grpc.StatusCode.UNAVAILABLE
+            assert time.monotonic() - started < 5
+    finally:
+        await app.stop(grace=1)
