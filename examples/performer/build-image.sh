@@ -77,6 +77,7 @@ tar -C "$repo/src" -c --exclude=__pycache__ hourglass_proto hourglass_performer 
 cp "$here/Dockerfile" "$here/app.py" "$context/"
 
 log "building $image (${hash:0:12})"
+previous=$(docker image inspect -f '{{.Id}}' "$image" 2>/dev/null || true)
 start=$(date +%s)
 # The legacy builder warns about itself on every build; show its output only when it fails.
 if ! output=$(docker build --quiet --label "$label=$hash" --tag "$image" "$context" 2>&1); then
@@ -84,3 +85,7 @@ if ! output=$(docker build --quiet --label "$label=$hash" --tag "$image" "$conte
   die "docker build failed"
 fi
 log "built $image in $(($(date +%s) - start)) s"
+# The image this build replaced is now untagged; remove it unless a container still uses it.
+if [ -n "$previous" ] && [ "$previous" != "$(docker image inspect -f '{{.Id}}' "$image")" ]; then
+  docker image rm "$previous" >/dev/null 2>&1 || true
+fi
