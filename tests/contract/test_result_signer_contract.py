@@ -8,8 +8,6 @@ functions or in that implementation's subclass.
 from __future__ import annotations
 
 import asyncio
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,22 +22,12 @@ from executor_adapters.signing import bn254
 from executor_adapters.signing.bn254_signer import PyEccBn254ResultSigner
 from executor_core.errors import SigningError
 from executor_core.ports import ResultSigner
+from tests.vectors import load_vector
 
-
-def _vectors_dir() -> Path:
-    """`<repo>/../shared/vectors`: CI checks the repo out next to a copy of `shared/`."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent.parent / "shared" / "vectors"
-    raise RuntimeError("repository root (pyproject.toml) not found above the tests")
-
-
-def _load(name: str) -> Any:
-    return json.loads((_vectors_dir() / name).read_text(encoding="utf-8"))
-
-
-EXECUTOR_KEY = next(k for k in _load("bn254_keys.json")["keys"] if k["name"] == "ponos-executor")
-RESULT_VECTORS = _load("task_messages.json")["c18d70e"]["executor_result_signature"]
+EXECUTOR_KEY = next(
+    k for k in load_vector("bn254_keys.json")["keys"] if k["name"] == "ponos-executor"
+)
+RESULT_VECTORS = load_vector("task_messages.json")["c18d70e"]["executor_result_signature"]
 
 
 class ResultSignerContract:

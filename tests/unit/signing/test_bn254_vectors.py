@@ -6,8 +6,6 @@ pairing; every signature is compared byte for byte, which is the stronger check 
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,34 +13,22 @@ import pytest
 from executor_adapters.signing import bn254
 from executor_adapters.signing.bn254_signer import PyEccBn254ResultSigner
 from executor_adapters.signing.keccak import keccak256
+from tests.vectors import load_vector
 
-
-def _vectors_dir() -> Path:
-    """`<repo>/../shared/vectors`: CI checks the repo out next to a copy of `shared/`."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent.parent / "shared" / "vectors"
-    raise RuntimeError("repository root (pyproject.toml) not found above the tests")
-
-
-def _load(name: str) -> Any:
-    return json.loads((_vectors_dir() / name).read_text(encoding="utf-8"))
-
-
-KEYS = _load("bn254_keys.json")["keys"]
+KEYS = load_vector("bn254_keys.json")["keys"]
 SECRETS = {key["name"]: int(key["sk_hex"], 16) for key in KEYS}
 PUBKEYS_G2 = {key["name"]: bytes.fromhex(key["pubkey_g2_bytes_hex"]) for key in KEYS}
-SIGNATURES = _load("bn254_signatures.json")
+SIGNATURES = load_vector("bn254_signatures.json")
 RFC_SIGNATURE_CASES = [c for c in SIGNATURES["cases"] if "message_hex" in c]
 SOLIDITY_SIGNATURE_CASES = [c for c in SIGNATURES["cases"] if "digest_hex" in c]
-RFC_HASH = _load("bn254_hash_to_g1_rfc9380.json")
+RFC_HASH = load_vector("bn254_hash_to_g1_rfc9380.json")
 UPSTREAM_HASH_CASES = [
     (hash_set["function"], hash_set["dst"], case)
     for hash_set in RFC_HASH["upstream_sets"]["sets"]
     for case in hash_set["cases"]
 ]
-SOLIDITY_HASH_CASES = _load("bn254_solidity_hash_to_g1.json")["cases"]
-C18D70E = _load("task_messages.json")["c18d70e"]
+SOLIDITY_HASH_CASES = load_vector("bn254_solidity_hash_to_g1.json")["cases"]
+C18D70E = load_vector("task_messages.json")["c18d70e"]
 RESULT_CASES = C18D70E["executor_result_signature"]["cases"]
 PAYLOAD_CASES = C18D70E["aggregator_task_signature"]["cases"]
 

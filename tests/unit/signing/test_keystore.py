@@ -29,17 +29,9 @@ from executor_adapters.signing.keystore import (
     process_password,
 )
 from executor_core.errors import ExecutorError
+from tests.vectors import VECTORS_DIR
 
-
-def _vectors_dir() -> Path:
-    """`<repo>/../shared/vectors`: CI checks the repo out next to a copy of `shared/`."""
-    for parent in Path(__file__).resolve().parents:
-        if (parent / "pyproject.toml").is_file():
-            return parent.parent / "shared" / "vectors"
-    raise RuntimeError("repository root (pyproject.toml) not found above the tests")
-
-
-VECTORS = _vectors_dir()
+VECTORS = VECTORS_DIR
 INDEX = json.loads((VECTORS / "keystores.json").read_text(encoding="utf-8"))["keystores"]
 EIP2335 = [entry for entry in INDEX if entry["format"] == "eip2335"]
 OTHER_FORMATS = [entry for entry in INDEX if entry["format"] != "eip2335"]
