@@ -173,8 +173,13 @@ class AvsPerformer:
                 log.warning("performer failed its health check", extra=self._log_fields)
             self._record_health(instance, application_healthy=healthy)
 
-    async def run_task(self, task_id: bytes, payload: bytes, *, timeout: float) -> bytes:
-        """Run one task on the in-service performer, within the admission limits."""
+    async def run_task(
+        self, task_id: bytes, payload: bytes, *, timeout: float
+    ) -> tuple[bytes, PerformerId]:
+        """Run one task on the in-service performer, within the admission limits.
+
+        Returns the output and the id of the performer that produced it, for the logs.
+        """
         async with self._gate.admit():
             instance = self._current
             if instance is None:
@@ -184,7 +189,8 @@ class AvsPerformer:
             instance.in_flight += 1
             self._idle.clear()
             try:
-                return await instance.client.execute_task(task_id, payload, timeout=timeout)
+                output = await instance.client.execute_task(task_id, payload, timeout=timeout)
+                return output, instance.performer_id
             finally:
                 instance.in_flight -= 1
                 if instance.in_flight == 0:

@@ -18,7 +18,7 @@ from executor_core.errors import (
     TaskAlreadyRunning,
 )
 from executor_core.labels import owner_labels
-from executor_core.performers import PerformerView
+from executor_core.performers import PerformerId, PerformerView
 from executor_core.ports import NetworkRef, ResultSigner
 from executor_core.settings import AvsSettings
 from executor_core.tasks import Task, TaskId, TaskResult
@@ -132,7 +132,7 @@ class Executor:
         self._in_flight[key] = task
         started = self._deps.clock.monotonic()
         try:
-            output = await self._execute(performer, task, budget)
+            output, performer_id = await self._execute(performer, task, budget)
             signature = await self._signers[task.avs_address].sign_result(output)
         except ExecutorError as exc:
             log.warning(
@@ -147,6 +147,7 @@ class Executor:
                 **fields,
                 "durationMs": round((self._deps.clock.monotonic() - started) * 1000, 1),
                 "outputBytes": len(output),
+                "performerId": performer_id.value,
             },
         )
         return TaskResult(
@@ -157,7 +158,9 @@ class Executor:
             signature=signature,
         )
 
-    async def _execute(self, performer: AvsPerformer, task: Task, budget: float) -> bytes:
+    async def _execute(
+        self, performer: AvsPerformer, task: Task, budget: float
+    ) -> tuple[bytes, PerformerId]:
         deadline = self._deps.clock.monotonic() + budget
         try:
             async with asyncio.timeout(budget):
