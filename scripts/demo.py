@@ -19,11 +19,13 @@ import aiodocker
 
 from executor_adapters.config import load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
-from executor_adapters.signing import keccak256, verify_solidity
+from executor_adapters.signing import bn254, keccak256, verify_solidity
+from executor_adapters.signing.keystore import decrypt_eip2335
 from executor_core.labels import AVS_ADDRESS_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
 REPO = Path(__file__).resolve().parent.parent
+AGGREGATOR_KEYSTORE = REPO / "examples/keys/aggregator-bn254.json"
 
 
 def free_port() -> int:
@@ -74,6 +76,11 @@ async def run(config_path: Path, tasks: int) -> int:
     avs = config.avs_performers[0].avs_address.value
     keystore = json.loads(config.operator.signing_keys.bls.keystore)
     operator_g2 = bytes.fromhex(keystore["pubkey"])
+    aggregator = config.simulation.simulate_peering.aggregator_peers[0].operator_address.value
+    say(f"aggregator {aggregator} signs each task with {AGGREGATOR_KEYSTORE.name}")
+    aggregator_key = bn254.secret_to_scalar(
+        decrypt_eip2335(AGGREGATOR_KEYSTORE.read_text(), "", source=str(AGGREGATOR_KEYSTORE))
+    )
     port = free_port()
     say(f"starting the executor on 127.0.0.1:{port} with {config_path}")
     proc = await asyncio.create_subprocess_exec(
@@ -99,12 +106,14 @@ async def run(config_path: Path, tasks: int) -> int:
             failures = 0
             for n in range(2, 2 + tasks):
                 task_id = "0x" + keccak256(f"demo-task-{n}".encode()).hex()
+                payload = n.to_bytes(32, "big")
                 result = await client.submit_task(
                     pb.TaskSubmission(
                         task_id=task_id,
                         avs_address=avs,
-                        payload=n.to_bytes(32, "big"),
-                        aggregator_address="0x90f79bf6eb2c4f870365e785982e1f101e93b906",
+                        payload=payload,
+                        aggregator_address=aggregator,
+                        signature=bn254.sign(aggregator_key, payload),
                     ),
                     timeout=30,
                 )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Mapping
+from pathlib import Path
 from types import TracebackType
 from typing import Self
 
@@ -15,14 +16,29 @@ from executor_adapters.config import ExecutorConfig
 from executor_adapters.docker import AiodockerContainerRuntime
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
 from executor_adapters.grpc.server import ExecutorServer
+from executor_adapters.peering.simulated import (
+    AggregatorPeer,
+    PeersFileError,
+    SimulatedAggregatorKeys,
+)
 from executor_adapters.signing import load_bn254_signer
+from executor_adapters.signing.task_verifier import Bn254TaskSignatureVerifier
 from executor_adapters.system import SystemClock, UuidIdSource
 from executor_core.addresses import AvsAddress
 from executor_core.avs_performer import PerformerDeps
 from executor_core.errors import ExecutorError
 from executor_core.executor import Executor
-from executor_core.ports import Clock, ContainerRuntime, IdSource, PerformerConnector, ResultSigner
+from executor_core.ports import (
+    AggregatorKeys,
+    Clock,
+    ContainerRuntime,
+    IdSource,
+    PerformerConnector,
+    ResultSigner,
+    TaskSignatureVerifier,
+)
 from executor_core.settings import AvsSettings, HealthPolicy
+from executor_core.task_auth import TaskAuthenticator
 
 
 class StartupError(ExecutorError):
@@ -91,6 +107,7 @@ def avs_settings(config: ExecutorConfig) -> list[AvsSettings]:
                 check_interval=entry.health.check_interval,
                 timeout=entry.health.timeout,
             ),
+            verify_aggregator_signature=entry.verify_aggregator_signature,
         )
         for entry in config.avs_performers
     ]
@@ -110,6 +127,20 @@ async def load_signers(config: ExecutorConfig) -> dict[AvsAddress, ResultSigner]
     return {entry.avs_address: signer for entry in config.avs_performers}
 
 
+def simulated_aggregator_keys(config: ExecutorConfig) -> SimulatedAggregatorKeys:
+    """Aggregator keys from `simulation.simulatePeering` and its peers file."""
+    peering = config.simulation.simulate_peering
+    peers = [
+        AggregatorPeer(p.operator_address, p.public_key, p.operator_set_id)
+        for p in peering.aggregator_peers
+    ]
+    peers_file = Path(peering.aggregator_peers_file) if peering.aggregator_peers_file else None
+    try:
+        return SimulatedAggregatorKeys(peers if peering.enabled else [], peers_file=peers_file)
+    except (OSError, PeersFileError) as exc:
+        raise StartupError(f"simulation.simulatePeering.aggregatorPeersFile: {exc}") from exc
+
+
 async def build_executor(
     config: ExecutorConfig,
     *,
@@ -118,6 +149,8 @@ async def build_executor(
     signers: Mapping[AvsAddress, ResultSigner] | None = None,
     clock: Clock | None = None,
     ids: IdSource | None = None,
+    aggregator_keys: AggregatorKeys | None = None,
+    task_verifier: TaskSignatureVerifier | None = None,
     host: str = "0.0.0.0",
     port: int | None = None,
 ) -> ExecutorApp:
@@ -138,6 +171,10 @@ async def build_executor(
         avs_settings=avs_settings(config),
         signers=signers if signers is not None else await load_signers(config),
         deps=deps,
+        authenticator=TaskAuthenticator(
+            aggregator_keys or simulated_aggregator_keys(config),
+            task_verifier or Bn254TaskSignatureVerifier(),
+        ),
         default_task_timeout=config.task_timeout,
     )
     server = ExecutorServer(

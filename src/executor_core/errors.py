@@ -8,6 +8,8 @@
     ├── PerformerNotFound        no performer has the given id
     ├── TooManyTasks             the AVS's task queue is full
     ├── TaskAlreadyRunning       a task with the same id is in flight for the AVS
+    ├── UnknownAggregator        the task names an aggregator the AVS does not have
+    ├── InvalidTaskSignature     the aggregator's signature is missing or does not verify
     ├── PerformerError
     │   ├── PerformerUnavailable the performer cannot be reached or is not running
     │   ├── PerformerTimeout     the performer did not answer within the deadline
@@ -51,6 +53,14 @@ class TooManyTasks(ExecutorError):
 
 class TaskAlreadyRunning(ExecutorError):
     """A task with this id is already in flight for this AVS; running it twice would sign twice."""
+
+
+class UnknownAggregator(ExecutorError):
+    """The task's aggregator is not one of the AVS's aggregators."""
+
+
+class InvalidTaskSignature(ExecutorError):
+    """The aggregator's signature over the task is missing or does not verify."""
 
 
 class PerformerError(ExecutorError):

@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Mapping, Sequence
 
-from executor_core.addresses import AvsAddress
+from executor_core.addresses import Address, AvsAddress
 from executor_core.avs_performer import AvsPerformer, PerformerDeps
 from executor_core.errors import (
     AvsNotFound,
@@ -21,6 +21,7 @@ from executor_core.labels import owner_labels
 from executor_core.performers import PerformerId, PerformerView
 from executor_core.ports import NetworkRef, ResultSigner
 from executor_core.settings import AvsSettings
+from executor_core.task_auth import TaskAuthenticator
 from executor_core.tasks import Task, TaskId, TaskResult
 
 log = logging.getLogger("executor_core.executor")
@@ -35,6 +36,13 @@ def parse_avs_address(value: str, field: str = "avs_address") -> AvsAddress:
         raise InvalidArgument(field, "is required")
     try:
         return AvsAddress.parse(value)
+    except ValueError as exc:
+        raise InvalidArgument(field, str(exc)) from None
+
+
+def _parse_address(value: str, field: str) -> Address:
+    try:
+        return Address.parse(value)
     except ValueError as exc:
         raise InvalidArgument(field, str(exc)) from None
 
@@ -54,7 +62,7 @@ def parse_task(
         raise InvalidArgument("task_id", str(exc)) from None
     avs = parse_avs_address(avs_address)
     aggregator = (
-        parse_avs_address(aggregator_address, "aggregator_address") if aggregator_address else None
+        _parse_address(aggregator_address, "aggregator_address") if aggregator_address else None
     )
     return Task(
         task_id=tid,
@@ -76,11 +84,15 @@ class Executor:
         avs_settings: Sequence[AvsSettings],
         signers: Mapping[AvsAddress, ResultSigner],
         deps: PerformerDeps,
+        authenticator: TaskAuthenticator | None = None,
         default_task_timeout: float = 60.0,
     ) -> None:
         missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
         if missing:
             raise ValueError(f"no result signer for AVS {', '.join(missing)}")
+        if authenticator is None and any(s.verify_aggregator_signature for s in avs_settings):
+            raise ValueError("an AVS checks aggregator signatures but no authenticator is given")
+        self._authenticator = authenticator
         self._operator_address = operator_address
         self._deps = deps
         self._signers = dict(signers)
@@ -98,6 +110,12 @@ class Executor:
     async def start(self) -> None:
         """Start every AVS's performer; if any fails, stop the others and raise."""
         deps = self._deps
+        for performer in self._performers.values():
+            if not performer.settings.verify_aggregator_signature:
+                log.warning(
+                    "aggregator signature check is OFF: any caller can run tasks on this AVS",
+                    extra={"avsAddress": performer.settings.avs_address.value},
+                )
         if deps.network:
             self._network = await deps.runtime.ensure_network(
                 deps.network, owner_labels(deps.instance_id)
@@ -122,6 +140,9 @@ class Executor:
         performer = self._performers.get(task.avs_address)
         if performer is None:
             raise AvsNotFound(f"no performer serves AVS {task.avs_address}")
+        if performer.settings.verify_aggregator_signature:
+            assert self._authenticator is not None  # checked in __init__
+            await self._authenticator.authenticate(task)
         key = (task.avs_address, task.task_id)
         if key in self._in_flight:
             raise TaskAlreadyRunning(

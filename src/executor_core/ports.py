@@ -6,12 +6,13 @@ Every port has a real adapter in `executor_adapters` and an in-memory one in
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
 import attrs
 
+from executor_core.addresses import Address, AvsAddress
 from executor_core.performers import ContainerSpec, Endpoint, RunningContainer
 
 
@@ -87,6 +88,22 @@ class ResultSigner(Protocol):
 
     async def sign_result(self, output: bytes) -> bytes:
         """Return the signature over the output, as the aggregator expects it."""
+        ...
+
+
+class AggregatorKeys(Protocol):
+    """**Protocol:** where the public keys of each AVS's aggregators come from (config, chain)."""
+
+    async def keys_for(self, avs: AvsAddress, aggregator: Address) -> Sequence[bytes]:
+        """Return the aggregator's BN254 G2 public keys for the AVS; empty when it is unknown."""
+        ...
+
+
+class TaskSignatureVerifier(Protocol):
+    """**Protocol:** checks an aggregator's signature over a task."""
+
+    async def verify(self, public_keys: Sequence[bytes], message: bytes, signature: bytes) -> bool:
+        """Return True when the signature verifies under any of the keys."""
         ...
 
 

@@ -27,3 +27,5 @@ class AvsSettings:
     worker_count: int = attrs.field(default=1, validator=attrs.validators.ge(1))
     queue_size: int = attrs.field(default=64, validator=attrs.validators.ge(0))
     health: HealthPolicy = attrs.field(factory=HealthPolicy)
+    verify_aggregator_signature: bool = True
+    """Refuse tasks that the AVS's aggregator did not sign; off only when asked explicitly."""

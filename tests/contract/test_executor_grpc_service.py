@@ -203,6 +203,8 @@ async def test_stopping_reports_not_serving_and_refuses_new_calls(served) -> Non
         (errors.PerformerNotFound("x"), grpc.StatusCode.NOT_FOUND),
         (errors.TooManyTasks("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
         (errors.TaskAlreadyRunning("x"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.UnknownAggregator("x"), grpc.StatusCode.PERMISSION_DENIED),
+        (errors.InvalidTaskSignature("x"), grpc.StatusCode.UNAUTHENTICATED),
         (errors.PerformerUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
         (errors.PerformerTimeout("x"), grpc.StatusCode.DEADLINE_EXCEEDED),
         (errors.TaskRejected("x"), grpc.StatusCode.INTERNAL),

@@ -20,6 +20,7 @@ from py_ecc import optimized_bn128 as bn
 
 from executor_adapters.config import ExecutorConfig, load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
+from executor_adapters.signing import bn254
 from executor_app.bootstrap import ExecutorApp, build_executor
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.docker_support import (
@@ -31,10 +32,14 @@ from tests.docker_support import (
     require_example_image,
     track_instance,
 )
+from tests.vectors import load_vector
 
 pytestmark = pytest.mark.docker
 
 AVS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
+AGGREGATOR = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
+KEYS = {k["name"]: int(k["sk_hex"], 16) for k in load_vector("bn254_keys.json")["keys"]}
+AGGREGATOR_SECRET = KEYS["ponos-aggregator"]
 
 
 def keccak256(data: bytes) -> bytes:
@@ -97,8 +102,21 @@ async def client(running_app: ExecutorApp) -> AsyncIterator[ExecutorClient]:
         yield c
 
 
+def signed(
+    payload: bytes, *, task_id: str = "0x" + "11" * 32, avs: str = AVS, key: int | None = None
+) -> pb.TaskSubmission:
+    """A submission signed as a first-generation aggregator signs it (raw payload, RFC hash)."""
+    return pb.TaskSubmission(
+        task_id=task_id,
+        avs_address=avs,
+        payload=payload,
+        aggregator_address=AGGREGATOR,
+        signature=bn254.sign(AGGREGATOR_SECRET if key is None else key, payload),
+    )
+
+
 def submission(n: int, task_id: str = "0x" + "11" * 32, avs: str = AVS) -> pb.TaskSubmission:
-    return pb.TaskSubmission(task_id=task_id, avs_address=avs, payload=n.to_bytes(32, "big"))
+    return signed(n.to_bytes(32, "big"), task_id=task_id, avs=avs)
 
 
 async def test_a_task_runs_in_a_real_container_and_its_signature_verifies(
@@ -142,7 +160,7 @@ async def test_list_performers_reports_the_live_container(
         (submission(1, avs="0xnothex"), grpc.StatusCode.INVALID_ARGUMENT, "avs_address"),
         (submission(1, task_id=""), grpc.StatusCode.INVALID_ARGUMENT, "task_id"),
         (
-            pb.TaskSubmission(task_id="0x01", avs_address=AVS, payload=b"short"),
+            signed(b"short", task_id="0x01"),
             grpc.StatusCode.INTERNAL,
             "payload",
         ),
@@ -158,7 +176,7 @@ async def test_bad_submissions_get_a_clear_status(
 
 
 async def test_an_oversize_message_is_resource_exhausted(client: ExecutorClient) -> None:
-    big = pb.TaskSubmission(task_id="0x01", avs_address=AVS, payload=b"\0" * (5 * 1024 * 1024))
+    big = signed(b"\0" * (5 * 1024 * 1024), task_id="0x01")
     with pytest.raises(grpc.aio.AioRpcError) as caught:
         await client.submit_task(big, timeout=30)
     assert caught.value.code() == grpc.StatusCode.RESOURCE_EXHAUSTED
@@ -247,3 +265,36 @@ async def test_a_performer_that_is_down_gives_unavailable_quickly(run_id: str) -
             assert time.monotonic() - started < 5
     finally:
         await app.stop(grace=1)
+
+
+async def test_a_task_signed_by_the_ponos_aggregator_key_runs(client: ExecutorClient) -> None:
+    """The signature comes from the shared vectors, not from our signing code."""
+    vector = load_vector("task_messages.json")["c18d70e"]["aggregator_task_signature"]
+    case = next(c for c in vector["cases"] if len(c["payload_hex"]) == 64)
+    payload = bytes.fromhex(case["payload_hex"])
+    request = pb.TaskSubmission(
+        task_id="0x" + "33" * 32,
+        avs_address=AVS,
+        payload=payload,
+        aggregator_address=AGGREGATOR,
+        signature=bytes.fromhex(case["signature_hex"]),
+    )
+    result = await client.submit_task(request, timeout=30)
+    assert int.from_bytes(result.output, "big") == int.from_bytes(payload, "big") ** 2
+
+
+async def test_a_task_signed_by_another_key_is_unauthenticated(client: ExecutorClient) -> None:
+    request = signed((7).to_bytes(32, "big"), key=KEYS["ponos-executor"])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await client.submit_task(request, timeout=30)
+    assert caught.value.code() == grpc.StatusCode.UNAUTHENTICATED
+
+
+async def test_a_task_from_an_unknown_aggregator_is_permission_denied(
+    client: ExecutorClient,
+) -> None:
+    request = submission(7)
+    request.aggregator_address = "0x" + "44" * 20
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await client.submit_task(request, timeout=30)
+    assert caught.value.code() == grpc.StatusCode.PERMISSION_DENIED

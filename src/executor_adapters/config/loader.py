@@ -125,9 +125,35 @@ def parse_config(
         problems = describe(exc, root=source)
     changes, env_problems = _env_overrides(environ)
     problems.extend(env_problems)
+    if config is not None:
+        config = _resolve_peers_file(config, Path(base_dir))
+        problems.extend(_peering_problems(config))
     if problems or config is None:
         raise ConfigError(problems)
     return attrs.evolve(config, **changes) if changes else config
+
+
+def _resolve_peers_file(config: ExecutorConfig, base_dir: Path) -> ExecutorConfig:
+    peering = config.simulation.simulate_peering
+    if not peering.aggregator_peers_file:
+        return config
+    path = Path(peering.aggregator_peers_file).expanduser()
+    resolved = str(path if path.is_absolute() else base_dir / path)
+    peering = attrs.evolve(peering, aggregator_peers_file=resolved)
+    simulation = attrs.evolve(config.simulation, simulate_peering=peering)
+    return attrs.evolve(config, simulation=simulation)
+
+
+def _peering_problems(config: ExecutorConfig) -> list[str]:
+    """An AVS that checks aggregator signatures needs peers to check them against."""
+    if config.simulation.simulate_peering.enabled:
+        return []
+    return [
+        f"avsPerformers[{index}].verifyAggregatorSignature: aggregator peers are needed to check "
+        "signatures: enable simulation.simulatePeering, or set this to false to run unchecked"
+        for index, entry in enumerate(config.avs_performers)
+        if entry.verify_aggregator_signature
+    ]
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> ExecutorConfig:

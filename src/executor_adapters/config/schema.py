@@ -25,6 +25,10 @@ Our additions, all optional:
 - `taskTimeout` (default 60 s): the deadline of a task whose caller sets none.
 - `maxMessageSize` (default 4 MiB): the largest gRPC message sent or received.
 - `logging.{level, format}` (defaults `info`, `json`): the keys the published docs describe.
+- `avsPerformers[].verifyAggregatorSignature` (default true): check each task's aggregator
+  signature against the aggregator peers; an AVS may turn it off only explicitly.
+- `simulation.simulatePeering.aggregatorPeersFile`: more aggregator peers in a file of their own
+  (a list of `{operatorAddress, publicKey, operatorSetId}`), re-read when it changes.
 """
 
 from __future__ import annotations
@@ -218,6 +222,8 @@ class AvsPerformerConfig:
         validator=attrs.validators.optional(_instance_of(Address, "must be an address")),
     )
     health: HealthCheckConfig = attrs.field(factory=HealthCheckConfig)
+    verify_aggregator_signature: bool = attrs.field(default=True, validator=_is_bool)
+    """Refuse tasks the AVS's aggregator did not sign; turning it off is logged at start."""
 
 
 @attrs.frozen(kw_only=True)
@@ -237,6 +243,8 @@ class PeeringSimulationConfig:
 
     enabled: bool = attrs.field(default=False, validator=_is_bool)
     aggregator_peers: tuple[AggregatorPeerConfig, ...] = attrs.field(default=())
+    aggregator_peers_file: str = attrs.field(default="", validator=_is_str)
+    """A YAML/JSON list of more peers, re-read when it changes; relative to the config file."""
 
 
 @attrs.frozen(kw_only=True)

@@ -12,6 +12,8 @@ _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (errors.PerformerNotFound, grpc.StatusCode.NOT_FOUND),
     (errors.TooManyTasks, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.TaskAlreadyRunning, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.UnknownAggregator, grpc.StatusCode.PERMISSION_DENIED),
+    (errors.InvalidTaskSignature, grpc.StatusCode.UNAUTHENTICATED),
     (errors.PerformerUnavailable, grpc.StatusCode.UNAVAILABLE),
     (errors.PerformerTimeout, grpc.StatusCode.DEADLINE_EXCEEDED),
     (errors.TaskRejected, grpc.StatusCode.INTERNAL),

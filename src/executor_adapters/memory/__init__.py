@@ -9,6 +9,11 @@ both), so an executor built on them behaves like the real one without Docker, gR
                                signers={avs: FakeResultSigner()})
 """
 
+from executor_adapters.memory.aggregators import (
+    FakeTaskSignatureVerifier,
+    InMemoryAggregatorKeys,
+    fake_task_signature,
+)
 from executor_adapters.memory.clock import FakeClock, SequentialIds
 from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
 from executor_adapters.memory.performer import ScriptedPerformer, ScriptedPerformerConnector
@@ -17,8 +22,11 @@ from executor_adapters.memory.signer import FakeResultSigner
 __all__ = [
     "FakeClock",
     "FakeResultSigner",
+    "FakeTaskSignatureVerifier",
+    "InMemoryAggregatorKeys",
     "InMemoryContainerRuntime",
     "ScriptedPerformer",
     "ScriptedPerformerConnector",
     "SequentialIds",
+    "fake_task_signature",
 ]

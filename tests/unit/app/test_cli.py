@@ -47,6 +47,7 @@ avsPerformers:
     image: {{repository: hourglass-example-performer, tag: latest}}
     workerCount: 1
     signingCurve: {values["curve"]}
+    verifyAggregatorSignature: false
 """
 
 

@@ -22,7 +22,10 @@ PUBLIC_KEY = bytes(range(128))
 
 
 def minimal() -> dict[str, Any]:
-    """Return the smallest valid document: operator, inline keystore, one performer."""
+    """Return the smallest valid document: operator, inline keystore, one performer.
+
+    Its performer turns the aggregator signature check off, as a document without peers must.
+    """
     return {
         "operator": {"address": OPERATOR, "signingKeys": {"bls": {"keystore": KEYSTORE_TEXT}}},
         "avsPerformers": [performer()],
@@ -35,6 +38,7 @@ def performer(avs: str = AVS) -> dict[str, Any]:
         "avsAddress": avs,
         "image": {"repository": "hourglass-example-performer", "tag": "latest"},
         "signingCurve": "bn254",
+        "verifyAggregatorSignature": False,
     }
 
 

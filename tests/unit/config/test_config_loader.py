@@ -488,3 +488,31 @@ def test_the_network_and_port_can_be_replaced_by_the_cli() -> None:
     with pytest.raises(ValueError, match="Docker network name"):
         config.with_network("bad name")
     assert isinstance(config, ExecutorConfig)
+
+
+def test_the_aggregator_check_is_on_by_default_and_needs_peers() -> None:
+    document = without(minimal(), "avsPerformers.0.verifyAggregatorSignature")
+    with pytest.raises(ConfigError) as caught:
+        load(document)
+    assert caught.value.problems == [
+        "avsPerformers[0].verifyAggregatorSignature: aggregator peers are needed to check "
+        "signatures: enable simulation.simulatePeering, or set this to false to run unchecked"
+    ]
+    peered = document | {
+        "simulation": {
+            "simulatePeering": {
+                "enabled": True,
+                "aggregatorPeers": [{"operatorAddress": PEER, "publicKey": PUBLIC_KEY.hex()}],
+            }
+        }
+    }
+    assert load(peered).avs_performers[0].verify_aggregator_signature is True
+
+
+def test_a_relative_peers_file_is_found_next_to_the_config_file(tmp_path: Path) -> None:
+    document = minimal() | {
+        "simulation": {"simulatePeering": {"enabled": True, "aggregatorPeersFile": "peers.yaml"}}
+    }
+    config = load(document, base_dir=tmp_path)
+    peers_file = config.simulation.simulate_peering.aggregator_peers_file
+    assert peers_file == str(tmp_path / "peers.yaml")

@@ -67,6 +67,7 @@ def documents(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     operator = draw(addresses)
     document["operator"] = {"address": operator, "signingKeys": {"bls": bls}}
     expected["operator"] = operator.lower()
+    peering = draw(st.booleans())
     avs_list = draw(st.lists(addresses, min_size=1, max_size=3, unique_by=str.lower))
     document["avsPerformers"], expected["avsPerformers"] = [], []
     for avs in avs_list:
@@ -76,6 +77,7 @@ def documents(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
             "signingCurve": draw(st.sampled_from(["bn254", "bls381"])),
             "workerCount": draw(st.integers(1, 1000)),
             "taskQueueSize": draw(st.integers(0, 10_000)),
+            "verifyAggregatorSignature": peering and draw(st.booleans()),
         }
         (interval, interval_s), (timeout, timeout_s) = draw(durations()), draw(durations())
         entry["health"] = {"checkInterval": interval, "timeout": timeout}
@@ -86,7 +88,7 @@ def documents(draw: st.DrawFn) -> tuple[dict[str, Any], dict[str, Any]]:
     peers = draw(st.lists(st.binary(min_size=128, max_size=128), max_size=2))
     document["simulation"] = {
         "simulatePeering": {
-            "enabled": draw(st.booleans()),
+            "enabled": peering,
             "aggregatorPeers": [
                 {
                     "networkAddress": f"127.0.0.1:{9000 + i}",
@@ -165,6 +167,7 @@ KIND_OF_LEAF = {
     "operatorSetId": "int",
     "debug": "bool",
     "enabled": "bool",
+    "verifyAggregatorSignature": "bool",
     "performerNetworkName": "str",
     "networkAddress": "str",
     "repository": "str",

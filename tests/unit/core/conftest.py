@@ -10,20 +10,31 @@ import pytest
 from executor_adapters.memory import (
     FakeClock,
     FakeResultSigner,
+    FakeTaskSignatureVerifier,
+    InMemoryAggregatorKeys,
     InMemoryContainerRuntime,
     ScriptedPerformerConnector,
     SequentialIds,
+    fake_task_signature,
 )
-from executor_core.addresses import AvsAddress
+from executor_core.addresses import Address, AvsAddress
 from executor_core.avs_performer import PerformerDeps
 from executor_core.executor import Executor
 from executor_core.performers import PerformerImage
 from executor_core.settings import AvsSettings, HealthPolicy
+from executor_core.task_auth import TaskAuthenticator
 
 AVS = AvsAddress.parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")
 OTHER_AVS = AvsAddress.parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc")
 OPERATOR = "0x6B58f6762689DF33fe8fa3FC40Fb5a3089D3a8cc"
 IMAGE = PerformerImage("hourglass-example-performer", tag="latest")
+AGGREGATOR = Address.parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906")
+AGGREGATOR_KEY = bytes(range(128))
+
+
+def aggregator_signature(payload: bytes) -> bytes:
+    """What the test aggregator signs a payload with (see FakeTaskSignatureVerifier)."""
+    return fake_task_signature(AGGREGATOR_KEY, payload)
 
 
 def square(task_id: bytes, payload: bytes) -> bytes:
@@ -41,6 +52,8 @@ class Harness:
         self.signer = FakeResultSigner()
         self.clock = FakeClock()
         self.ids = SequentialIds()
+        self.aggregator_keys = InMemoryAggregatorKeys(default={AGGREGATOR: [AGGREGATOR_KEY]})
+        self.verifier = FakeTaskSignatureVerifier()
         self.executors: list[Executor] = []
 
     async def _dispatch(self, task_id: bytes, payload: bytes) -> bytes:
@@ -56,6 +69,7 @@ class Harness:
             "worker_count": 2,
             "queue_size": 2,
             "health": HealthPolicy(check_interval=0.05, timeout=0.5, startup_timeout=2),
+            "verify_aggregator_signature": False,
         }
         values.update(overrides)
         return AvsSettings(**values)
@@ -77,6 +91,7 @@ class Harness:
                 network=network,
                 stop_grace=0,
             ),
+            authenticator=TaskAuthenticator(self.aggregator_keys, self.verifier),
             default_task_timeout=timeout,
         )
         self.executors.append(executor)
