@@ -16,11 +16,14 @@
     │   └── TaskRejected         the performer answered with an error
     ├── SigningError             the result could not be signed
     ├── ShuttingDown             the executor no longer accepts work
+    ├── DeploymentInProgress     the AVS already has a deployment running
+    ├── DeploymentTimeout        the new performer was not healthy within the deployment timeout
     └── ContainerRuntimeError
         ├── RuntimeUnavailable   the container engine cannot be reached
+        ├── RegistryUnavailable  the image's registry cannot be reached
         ├── ImageNotFound        the image does not exist locally or in its registry
         ├── ContainerNotFound    the container is gone
-        └── ContainerStartFailed the container did not reach a running, reachable state
+        └── ContainerStartFailed the container exited or never became reachable
 """
 
 from __future__ import annotations
@@ -87,12 +90,24 @@ class ShuttingDown(ExecutorError):
     """The executor is stopping and takes no new work."""
 
 
+class DeploymentInProgress(ExecutorError):
+    """One deployment per AVS at a time; this one was refused, nothing changed."""
+
+
+class DeploymentTimeout(ExecutorError):
+    """The new performer did not become healthy within the deployment timeout."""
+
+
 class ContainerRuntimeError(ExecutorError):
     """The container engine failed an operation."""
 
 
 class RuntimeUnavailable(ContainerRuntimeError):
     """The container engine cannot be reached."""
+
+
+class RegistryUnavailable(ContainerRuntimeError):
+    """The registry that holds the image cannot be reached."""
 
 
 class ImageNotFound(ContainerRuntimeError):

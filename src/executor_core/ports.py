@@ -6,7 +6,8 @@ Every port has a real adapter in `executor_adapters` and an in-memory one in
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import enum
+from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
 from typing import Protocol
 
@@ -14,6 +15,22 @@ import attrs
 
 from executor_core.addresses import Address, AvsAddress
 from executor_core.performers import ContainerSpec, Endpoint, RunningContainer
+
+
+class ContainerEventKind(enum.Enum):
+    """What happened to a container, as far as the executor cares."""
+
+    DIED = "die"
+    OOM_KILLED = "oom"
+
+
+@attrs.frozen
+class ContainerEvent:
+    """A container stopped running (or the kernel killed it for memory)."""
+
+    container_id: str
+    kind: ContainerEventKind
+    exit_code: int | None = None
 
 
 @attrs.frozen
@@ -51,6 +68,14 @@ class ContainerRuntime(Protocol):
         """Stop the container (SIGTERM, then SIGKILL after the grace) and remove it.
 
         A container that is already gone is not an error.
+        """
+        ...
+
+    def events(self, labels: Mapping[str, str]) -> AsyncIterator[ContainerEvent]:
+        """Stream die and OOM events of containers that carry all `labels`, until cancelled.
+
+        The stream reconnects by itself when the engine connection drops; events that happen
+        while it is down are lost, which is why health is also checked periodically.
         """
         ...
 
