@@ -32,6 +32,7 @@ __all__ = [
     "BlsCurve",
     "ScryptParams",
     "bls_public_key_g2",
+    "v3_crypto",
     "write_eip2335",
     "write_v3",
 ]
@@ -145,6 +146,40 @@ def write_eip2335(
     return json.dumps(document, indent=2) + "\n"
 
 
+def v3_crypto(
+    plaintext: bytes, password: str, *, scrypt: ScryptParams = DEFAULT_SCRYPT
+) -> dict[str, Any]:
+    """A go-ethereum v3 `crypto` object (`EncryptDataV3`) holding `plaintext`.
+
+    The password is used as raw UTF-8 (no normalisation), as go-ethereum does.
+
+    Raises:
+        ValueError: the password is not valid Unicode text.
+    """
+    try:
+        password_bytes = password.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError("the password is not valid Unicode text") from exc
+    salt = secrets.token_bytes(32)
+    iv = secrets.token_bytes(16)
+    derived = _scrypt(password_bytes, salt, scrypt)
+    ciphertext = _encrypt(derived[:16], iv, bytes(plaintext))
+    return {
+        "cipher": "aes-128-ctr",
+        "ciphertext": ciphertext.hex(),
+        "cipherparams": {"iv": iv.hex()},
+        "kdf": "scrypt",
+        "kdfparams": {
+            "dklen": _DKLEN,
+            "n": scrypt.n,
+            "p": scrypt.p,
+            "r": scrypt.r,
+            "salt": salt.hex(),
+        },
+        "mac": keccak256(derived[16:32] + ciphertext).hex(),
+    }
+
+
 def write_v3(secret: bytes, password: str, *, scrypt: ScryptParams = DEFAULT_SCRYPT) -> str:
     """Encrypt a secp256k1 secret into a go-ethereum v3 key file (JSON text).
 
@@ -154,31 +189,9 @@ def write_v3(secret: bytes, password: str, *, scrypt: ScryptParams = DEFAULT_SCR
         ValueError: the key is not in [1, n - 1], or the password is not valid Unicode.
     """
     key = ecdsa.private_key(bytes(secret))
-    key_bytes = key.secret
-    try:
-        password_bytes = password.encode("utf-8")
-    except UnicodeEncodeError as exc:
-        raise ValueError("the password is not valid Unicode text") from exc
-    salt = secrets.token_bytes(32)
-    iv = secrets.token_bytes(16)
-    derived = _scrypt(password_bytes, salt, scrypt)
-    ciphertext = _encrypt(derived[:16], iv, key_bytes)
     document: dict[str, Any] = {
         "address": ecdsa.address_of(key).removeprefix("0x"),
-        "crypto": {
-            "cipher": "aes-128-ctr",
-            "ciphertext": ciphertext.hex(),
-            "cipherparams": {"iv": iv.hex()},
-            "kdf": "scrypt",
-            "kdfparams": {
-                "dklen": _DKLEN,
-                "n": scrypt.n,
-                "p": scrypt.p,
-                "r": scrypt.r,
-                "salt": salt.hex(),
-            },
-            "mac": keccak256(derived[16:32] + ciphertext).hex(),
-        },
+        "crypto": v3_crypto(key.secret, password, scrypt=scrypt),
         "id": str(uuid.uuid4()),
         "version": 3,
     }
