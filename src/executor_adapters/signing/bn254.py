@@ -14,11 +14,15 @@ Points on the wire are gnark's uncompressed bytes: G1 `X ‖ Y` (64 bytes), G2
 Secret keys are non-negative integers of any size (big-endian secret bytes read as an integer);
 they are reduced mod r, which gives the same points as gnark's unreduced multiplication.
 Malformed inputs raise `ValueError`; `verify*` return False for malformed keys or signatures.
+
+Signing, verification and key derivation (`sign`, `sign_solidity`, `verify`, `verify_solidity`,
+`public_key_g1`, `public_key_g2`) run on `fast_bn254` (gmpy2, 20-100 times faster). The py-ecc
+versions stay here as `reference_*`: they are the oracle the tests compare the fast code with.
+The point-level helpers (hash to G1, encodings, aggregation) keep returning py-ecc points.
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from typing import TypeAlias
 
@@ -42,6 +46,9 @@ from py_ecc.optimized_bn128.optimized_curve import (
 )
 from py_ecc.optimized_bn128.optimized_pairing import final_exponentiate, pairing
 
+from executor_adapters.signing import fast_bn254 as _fast
+from executor_adapters.signing.fast_bn254.hashing import DEFAULT_DST, expand_message_xmd
+
 __all__ = [
     "CURVE_ORDER",
     "DEFAULT_DST",
@@ -58,6 +65,12 @@ __all__ = [
     "map_to_curve_svdw",
     "public_key_g1",
     "public_key_g2",
+    "reference_public_key_g1",
+    "reference_public_key_g2",
+    "reference_sign",
+    "reference_sign_solidity",
+    "reference_verify",
+    "reference_verify_solidity",
     "rfc9380_encode_to_g1",
     "rfc9380_hash_to_g1",
     "secret_to_scalar",
@@ -76,16 +89,12 @@ G2Point: TypeAlias = tuple[FQ2, FQ2, FQ2]
 FIELD_MODULUS: int = field_modulus
 CURVE_ORDER: int = curve_order
 
-DEFAULT_DST = b"BLS_SIG_BN254G1_XMD:SHA-256_SSWU_RO_NUL_"
-"""The DST crypto-libs passes to gnark's HashToG1 (the "SSWU" in it is a misnomer)."""
-
 _P = FIELD_MODULUS
 _SQRT_EXPONENT = (_P + 1) // 4  # p ≡ 3 (mod 4): β^((p+1)/4) is a square root of any square β
 _LEGENDRE_EXPONENT = (_P - 1) // 2
 _G1_BYTES = 64
 _G2_BYTES = 128
 _WORD = 32
-_XMD_MAX_DST = 255
 _FIELD_ELEMENT_BYTES = 48  # L = ceil((ceil(log2 p) + 128) / 8) in RFC 9380 hash_to_field
 
 
@@ -152,28 +161,6 @@ def solidity_hash_to_g1(digest32: bytes) -> G1Point:
         if y * y % _P == beta:
             return _g1_affine(x, y)
         x = (x + 1) % _P
-
-
-def expand_message_xmd(msg: bytes, dst: bytes, length: int) -> bytes:
-    """RFC 9380 §5.3.1 `expand_message_xmd` with SHA-256.
-
-    DSTs longer than 255 bytes are refused rather than pre-hashed: no caller here needs them.
-    """
-    if not 0 < len(dst) <= _XMD_MAX_DST:
-        raise ValueError(f"the DST must be 1 to {_XMD_MAX_DST} bytes, got {len(dst)}")
-    blocks = -(-length // 32)
-    if not 0 < length <= 0xFFFF or blocks > 255:
-        raise ValueError(f"cannot expand to {length} bytes")
-    dst_prime = dst + bytes([len(dst)])
-    msg_prime = bytes(64) + msg + length.to_bytes(2, "big") + b"\x00" + dst_prime
-    b0 = hashlib.sha256(msg_prime).digest()
-    previous = hashlib.sha256(b0 + b"\x01" + dst_prime).digest()
-    out = [previous]
-    for index in range(2, blocks + 1):
-        mixed = bytes(a ^ c for a, c in zip(b0, previous, strict=True))
-        previous = hashlib.sha256(mixed + bytes([index]) + dst_prime).digest()
-        out.append(previous)
-    return b"".join(out)[:length]
 
 
 def _hash_to_field(msg: bytes, dst: bytes, count: int) -> list[int]:
@@ -310,12 +297,12 @@ def aggregate_g2(points: Iterable[bytes]) -> bytes:
 
 def public_key_g1(sk: int) -> bytes:
     """Return the 64-byte G1 public key sk·G1 (the KeyRegistrar's and the verifier's APK)."""
-    return g1_to_bytes(multiply(G1, _scalar(sk)))
+    return _fast.public_key_g1(sk)
 
 
 def public_key_g2(sk: int) -> bytes:
     """Return the 128-byte G2 public key sk·G2 (crypto-libs `PublicKey.Bytes()`)."""
-    return g2_to_bytes(multiply(G2, _scalar(sk)))
+    return _fast.public_key_g2(sk)
 
 
 def sign_solidity(sk: int, digest32: bytes) -> bytes:
@@ -323,10 +310,49 @@ def sign_solidity(sk: int, digest32: bytes) -> bytes:
 
     The executor's c18d70e result signature is this over keccak256(output).
     """
-    return g1_to_bytes(multiply(solidity_hash_to_g1(digest32), _scalar(sk)))
+    return _fast.sign_solidity(sk, digest32)
 
 
 def sign(sk: int, msg: bytes, dst: bytes = DEFAULT_DST) -> bytes:
+    """crypto-libs `Sign`: sk·HashToG1(msg, dst) with the RFC 9380 hash, 64 bytes."""
+    return _fast.sign(sk, msg, dst)
+
+
+def verify(pk_g2: bytes, msg: bytes, signature: bytes, dst: bytes = DEFAULT_DST) -> bool:
+    """crypto-libs `Verify`: does `signature` sign `msg` (RFC 9380 hash) under the G2 key?
+
+    The key's subgroup check and Miller-loop lines are cached per key bytes.
+    """
+    return _fast.verify(pk_g2, msg, signature, dst)
+
+
+def verify_solidity(pk_g2: bytes, digest32: bytes, signature: bytes) -> bool:
+    """crypto-libs `VerifySolidityCompatible`: the check for `sign_solidity` signatures."""
+    return _fast.verify_solidity(pk_g2, digest32, signature)
+
+
+# --- the py-ecc reference versions (the oracle of the tests; ~20-100 times slower) ------------
+
+
+def reference_public_key_g1(sk: int) -> bytes:
+    """Return the 64-byte G1 public key sk·G1 (the KeyRegistrar's and the verifier's APK)."""
+    return g1_to_bytes(multiply(G1, _scalar(sk)))
+
+
+def reference_public_key_g2(sk: int) -> bytes:
+    """Return the 128-byte G2 public key sk·G2 (crypto-libs `PublicKey.Bytes()`)."""
+    return g2_to_bytes(multiply(G2, _scalar(sk)))
+
+
+def reference_sign_solidity(sk: int, digest32: bytes) -> bytes:
+    """crypto-libs `SignSolidityCompatible`: sk·hashToG1(digest), 64 bytes.
+
+    The executor's c18d70e result signature is this over keccak256(output).
+    """
+    return g1_to_bytes(multiply(solidity_hash_to_g1(digest32), _scalar(sk)))
+
+
+def reference_sign(sk: int, msg: bytes, dst: bytes = DEFAULT_DST) -> bytes:
     """crypto-libs `Sign`: sk·HashToG1(msg, dst) with the RFC 9380 hash, 64 bytes."""
     return g1_to_bytes(multiply(rfc9380_hash_to_g1(msg, dst), _scalar(sk)))
 
@@ -353,11 +379,11 @@ def _pairing_check(pk_g2: bytes, hashed: G1Point, signature: bytes) -> bool:
     return result
 
 
-def verify(pk_g2: bytes, msg: bytes, signature: bytes, dst: bytes = DEFAULT_DST) -> bool:
+def reference_verify(pk_g2: bytes, msg: bytes, signature: bytes, dst: bytes = DEFAULT_DST) -> bool:
     """crypto-libs `Verify`: does `signature` sign `msg` (RFC 9380 hash) under the G2 key?"""
     return _pairing_check(pk_g2, rfc9380_hash_to_g1(msg, dst), signature)
 
 
-def verify_solidity(pk_g2: bytes, digest32: bytes, signature: bytes) -> bool:
+def reference_verify_solidity(pk_g2: bytes, digest32: bytes, signature: bytes) -> bool:
     """crypto-libs `VerifySolidityCompatible`: the check for `sign_solidity` signatures."""
     return _pairing_check(pk_g2, solidity_hash_to_g1(digest32), signature)

@@ -2,8 +2,9 @@
 
 The aggregator at that version expects `TaskResult.signature = SignSolidityCompatible(
 keccak256(output))` (signing.md §5.1): the Solidity try-and-increment hash of the output's
-digest, times the operator's BN254 key, as 64 bytes. py-ecc is pure Python and takes a few
-milliseconds per signature, so the work runs in a thread to keep the event loop responsive.
+digest, times the operator's BN254 key, as 64 bytes. The arithmetic (`fast_bn254`, pure Python
+on gmpy2) takes about a quarter of a millisecond and holds the GIL, so it runs in a worker
+thread to keep the event loop free of CPU work.
 """
 
 from __future__ import annotations
@@ -16,10 +17,10 @@ from executor_adapters.signing.keccak import keccak256
 from executor_adapters.signing.keystore import KeystoreError, decrypt_eip2335
 from executor_core.errors import SigningError
 
-__all__ = ["PyEccBn254ResultSigner", "load_bn254_signer"]
+__all__ = ["Bn254ResultSigner", "PyEccBn254ResultSigner", "load_bn254_signer"]
 
 
-class PyEccBn254ResultSigner:
+class Bn254ResultSigner:
     """Signs task outputs with a BN254 secret key, as the c18d70e Go executor does.
 
     Implements `executor_core.ports.ResultSigner`. The secret is big-endian bytes of any length
@@ -90,17 +91,21 @@ class PyEccBn254ResultSigner:
 
     def __repr__(self) -> str:
         # Never show the secret; the key's prefix is enough to tell signers apart in logs.
-        return f"PyEccBn254ResultSigner(public_key_g2={self._public_key_g2[:8].hex()}…)"
+        return f"Bn254ResultSigner(public_key_g2={self._public_key_g2[:8].hex()}…)"
+
+
+PyEccBn254ResultSigner = Bn254ResultSigner
+"""The former name, from when the signer computed with py-ecc; kept for existing imports."""
 
 
 async def load_bn254_signer(
     keystore_json_text: str, password: str, *, source: str
-) -> PyEccBn254ResultSigner:
+) -> Bn254ResultSigner:
     """Decrypt the keystore in a worker thread (scrypt takes about a second) and return a signer.
 
     Raises:
         KeystoreError: the keystore cannot be decrypted or holds a zero key.
     """
     return await asyncio.to_thread(
-        PyEccBn254ResultSigner.from_keystore, keystore_json_text, password, source
+        Bn254ResultSigner.from_keystore, keystore_json_text, password, source
     )
