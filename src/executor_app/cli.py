@@ -18,6 +18,7 @@ from executor_adapters.config import ConfigError, ExecutorConfig, load_config
 from executor_adapters.log_sink import configure_logging
 from executor_adapters.signing import KeystoreError
 from executor_app.bootstrap import StartupError, build_executor
+from executor_app.keys_cli import add_keys_commands, run_keys_command
 from executor_core.errors import ExecutorError
 
 EXIT_FAILURE = 1
@@ -56,6 +57,7 @@ def _parser() -> argparse.ArgumentParser:
     _config_args(config_commands.add_parser("validate", help="check a config file and exit"))
 
     commands.add_parser("version", help="print the version")
+    add_keys_commands(commands)
     return parser
 
 
@@ -117,6 +119,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.command == "version":
         print(f"executor {_version()}")
         return
+    if args.command == "keys":
+        sys.exit(run_keys_command(args))
     try:
         config = _load(args.config)
     except ConfigError as exc:
