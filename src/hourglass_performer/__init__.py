@@ -23,13 +23,14 @@ from hourglass_performer.server import (
     start_server,
 )
 from hourglass_performer.service import SERVICE_NAME
-from hourglass_performer.task import Task, TaskError, TaskHandler, TaskValidator
+from hourglass_performer.task import HealthProbe, Task, TaskError, TaskHandler, TaskValidator
 
 __all__ = [
     "DEFAULT_GRACE",
     "DEFAULT_MAX_MESSAGE_SIZE",
     "DEFAULT_PORT",
     "SERVICE_NAME",
+    "HealthProbe",
     "RunningPerformer",
     "Task",
     "TaskError",

@@ -11,7 +11,7 @@ import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 
 from hourglass_performer.service import SERVICE_NAME, PerformerService, performer_service_handler
-from hourglass_performer.task import TaskHandler, TaskValidator
+from hourglass_performer.task import HealthProbe, TaskHandler, TaskValidator
 
 log = logging.getLogger("hourglass_performer")
 
@@ -32,6 +32,31 @@ def _server_options(max_message_size: int) -> list[tuple[str, Any]]:
         ("grpc.max_receive_message_length", max_message_size),
         ("grpc.max_send_message_length", max_message_size),
     ]
+
+
+class _ProbedHealthServicer(health.aio.HealthServicer):  # type: ignore[misc]
+    """grpc.health.v1 whose Check also asks the performer's health probe.
+
+    The probe matters for the server ("") and the PerformerService only, and only while they are
+    SERVING: a stopping server stays NOT_SERVING whatever the probe says. Watch streams report the
+    set statuses only, as the probe is not evaluated without a request.
+    """
+
+    def __init__(self, service: PerformerService) -> None:
+        super().__init__()
+        self._service = service
+
+    async def Check(
+        self, request: health_pb2.HealthCheckRequest, context: grpc.aio.ServicerContext
+    ) -> health_pb2.HealthCheckResponse:
+        response = await super().Check(request, context)
+        if (
+            response.status == health_pb2.HealthCheckResponse.SERVING
+            and request.service in {"", SERVICE_NAME}
+            and not await self._service.is_healthy()
+        ):
+            return health_pb2.HealthCheckResponse(status=health_pb2.HealthCheckResponse.NOT_SERVING)
+        return response
 
 
 def _address(host: str, port: int) -> str:
@@ -69,17 +94,19 @@ async def start_server(
     port: int = DEFAULT_PORT,
     validator: TaskValidator | None = None,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    health: HealthProbe | None = None,
 ) -> RunningPerformer:
     """Serve `handler` as the PerformerService, plus grpc.health.v1, and return once bound.
 
     The standard health service is there because newer executors probe it instead of
-    PerformerService/HealthCheck.
+    PerformerService/HealthCheck. `health`, when given, is asked on every check of either; when it
+    says False the performer reports itself not ready (READY_FOR_SYNC, NOT_SERVING) but keeps
+    serving tasks.
     """
     server = grpc.aio.server(options=_server_options(max_message_size))
-    server.add_generic_rpc_handlers(
-        (performer_service_handler(PerformerService(handler, validator)),)
-    )
-    health_servicer = health.aio.HealthServicer()
+    service = PerformerService(handler, validator, health)
+    server.add_generic_rpc_handlers((performer_service_handler(service),))
+    health_servicer = _ProbedHealthServicer(service)
     health_pb2_grpc.add_HealthServicer_to_server(health_servicer, server)
     address = _address(host, port)
     try:
@@ -107,10 +134,12 @@ def serve(
     validator: TaskValidator | None = None,
     grace: float = DEFAULT_GRACE,
     max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+    health: HealthProbe | None = None,
 ) -> None:
     """Serve `handler` until SIGTERM or SIGINT, then drain running tasks for `grace` seconds.
 
     A second signal cancels the tasks still running. This is the whole `main` of a performer.
+    `health` is as for `start_server`.
     """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     asyncio.run(
@@ -121,6 +150,7 @@ def serve(
             validator=validator,
             grace=grace,
             max_message_size=max_message_size,
+            health=health,
         )
     )
 
@@ -133,9 +163,15 @@ async def _serve_until_signalled(
     validator: TaskValidator | None,
     grace: float,
     max_message_size: int,
+    health: HealthProbe | None,
 ) -> None:
     performer = await start_server(
-        handler, host=host, port=port, validator=validator, max_message_size=max_message_size
+        handler,
+        host=host,
+        port=port,
+        validator=validator,
+        max_message_size=max_message_size,
+        health=health,
     )
     loop = asyncio.get_running_loop()
     stop_requested = asyncio.Event()

@@ -13,7 +13,7 @@ from typing import Any, NoReturn, TypeVar
 
 import grpc
 
-from hourglass_performer.task import Task, TaskError, TaskHandler, TaskValidator
+from hourglass_performer.task import HealthProbe, Task, TaskError, TaskHandler, TaskValidator
 from hourglass_proto.eigenlayer.hourglass.v1.performer import (
     HealthCheckRequest,
     HealthCheckResponse,
@@ -58,15 +58,36 @@ async def _abort(
 class PerformerService:
     """Runs the AVS handler for ExecuteTask; the rest of the service is fixed behaviour."""
 
-    def __init__(self, handler: TaskHandler, validator: TaskValidator | None = None) -> None:
+    def __init__(
+        self,
+        handler: TaskHandler,
+        validator: TaskValidator | None = None,
+        health: HealthProbe | None = None,
+    ) -> None:
         self._handler = handler
         self._validator = validator
+        self._health = health
+
+    async def is_healthy(self) -> bool:
+        """Ask the health probe; without one a serving performer is always healthy."""
+        if self._health is None:
+            return True
+        try:
+            return bool(await _resolve(self._health()))
+        except Exception:
+            log.exception("the health probe failed; reporting unhealthy")
+            return False
 
     async def health_check(
         self, request: HealthCheckRequest, context: grpc.aio.ServicerContext
     ) -> HealthCheckResponse:
-        """A serving performer is always ready: there is no sync phase in this SDK."""
-        return HealthCheckResponse(status=PerformerStatus.READY_FOR_TASK)
+        """READY_FOR_TASK while healthy; READY_FOR_SYNC when the health probe says otherwise.
+
+        There is no sync phase in this SDK, so READY_FOR_SYNC just means "not ready for tasks".
+        """
+        if await self.is_healthy():
+            return HealthCheckResponse(status=PerformerStatus.READY_FOR_TASK)
+        return HealthCheckResponse(status=PerformerStatus.READY_FOR_SYNC)
 
     async def start_sync(
         self, request: StartSyncRequest, context: grpc.aio.ServicerContext

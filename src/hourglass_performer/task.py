@@ -28,3 +28,10 @@ TaskHandler: TypeAlias = Callable[[Task], Awaitable[bytes] | bytes]
 
 TaskValidator: TypeAlias = Callable[[Task], Awaitable[None] | None]
 """Checks a task before the handler runs; raises TaskError (or ValueError) to reject it."""
+
+HealthProbe: TypeAlias = Callable[[], Awaitable[bool] | bool]
+"""Tells, on every health check, whether the performer can take tasks now.
+
+False makes PerformerService/HealthCheck answer READY_FOR_SYNC instead of READY_FOR_TASK and
+grpc.health.v1 Check answer NOT_SERVING; an exception counts as False.
+"""

@@ -6,14 +6,17 @@ import asyncio
 import os
 import signal
 import sys
+from typing import Any
 
 import grpc
 import pytest
+from grpc_health.v1 import health_pb2
 
-from hourglass_performer import SERVICE_NAME, TaskError
+from hourglass_performer import SERVICE_NAME, Task, TaskError
 from hourglass_proto.eigenlayer.hourglass.v1.performer import (
     HealthCheckRequest,
     HealthCheckResponse,
+    PerformerStatus,
     TaskRequest,
     TaskResponse,
 )
@@ -94,3 +97,82 @@ async def test_sigterm_drains_the_running_task_then_exits_cleanly() -> None:
     assert "example performer v7 starting" in log
     assert "SIGTERM: stopping" in log
     assert "performer stopped" in log
+
+
+async def test_the_result_tag_follows_the_square() -> None:
+    handle = app.make_handler(result_tag=b"v2")
+
+    assert await handle(Task(task_id=b"t", payload=word(3))) == word(9) + b"v2"
+
+
+async def test_without_a_tag_the_result_is_the_bare_square() -> None:
+    assert await app.make_handler()(Task(task_id=b"t", payload=word(3))) == word(9)
+
+
+def test_without_unhealthy_after_there_is_no_health_probe() -> None:
+    assert app.make_health(None) is None
+
+
+def test_the_health_probe_turns_false_after_the_given_seconds() -> None:
+    now = [100.0]
+    healthy = app.make_health(4, clock=lambda: now[0])
+    assert healthy is not None
+
+    readings = []
+    for t in (100.0, 103.9, 104.0, 250.0):
+        now[0] = t
+        readings.append(healthy())
+
+    assert readings == [True, True, False, False]
+
+
+async def _standard_health(channel: grpc.aio.Channel) -> Any:
+    check = channel.unary_unary(
+        "/grpc.health.v1.Health/Check",
+        request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
+        response_deserializer=health_pb2.HealthCheckResponse.FromString,
+    )
+    return (await check(health_pb2.HealthCheckRequest(), timeout=5)).status
+
+
+async def test_the_process_tags_results_and_turns_unhealthy_from_its_environment() -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(REPO / "src"),
+        "PERFORMER_HOST": "127.0.0.1",
+        "PERFORMER_PORT": str(port),
+        "RESULT_TAG": "v2",
+        "UNHEALTHY_AFTER_S": "1.5",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, str(APP_PATH), env=env, stderr=asyncio.subprocess.DEVNULL
+    )
+    try:
+        async with grpc.aio.insecure_channel(f"127.0.0.1:{port}") as channel:
+            await _wait_until_serving(channel, process)
+            legacy = channel.unary_unary(
+                f"/{SERVICE_NAME}/HealthCheck",
+                request_serializer=bytes,
+                response_deserializer=HealthCheckResponse.FromString,
+            )
+            execute = channel.unary_unary(
+                f"/{SERVICE_NAME}/ExecuteTask",
+                request_serializer=bytes,
+                response_deserializer=TaskResponse.FromString,
+            )
+            response = await execute(TaskRequest(task_id=b"0x01", payload=word(7)), timeout=5)
+            assert response.result == word(49) + b"v2"
+            assert (await legacy(HealthCheckRequest(), timeout=5)).status == (
+                PerformerStatus.READY_FOR_TASK
+            )
+
+            await asyncio.sleep(1.6)
+
+            assert (await legacy(HealthCheckRequest(), timeout=5)).status == (
+                PerformerStatus.READY_FOR_SYNC
+            )
+            assert await _standard_health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+    finally:
+        process.kill()
+        await process.wait()

@@ -12,6 +12,7 @@ from grpc_health.v1 import health_pb2
 
 from hourglass_performer import (
     SERVICE_NAME,
+    HealthProbe,
     RunningPerformer,
     Task,
     TaskError,
@@ -38,9 +39,13 @@ async def start() -> AsyncIterator[Start]:
     opened: list[tuple[RunningPerformer, grpc.aio.Channel]] = []
 
     async def _start(
-        handler: TaskHandler, validator: TaskValidator | None = None
+        handler: TaskHandler,
+        validator: TaskValidator | None = None,
+        health: HealthProbe | None = None,
     ) -> tuple[RunningPerformer, grpc.aio.Channel]:
-        performer = await start_server(handler, host="127.0.0.1", port=0, validator=validator)
+        performer = await start_server(
+            handler, host="127.0.0.1", port=0, validator=validator, health=health
+        )
         channel = grpc.aio.insecure_channel(f"127.0.0.1:{performer.port}")
         opened.append((performer, channel))
         return performer, channel
@@ -169,18 +174,81 @@ async def test_legacy_health_check_is_ready_for_task(start: Start) -> None:
     assert response.status == PerformerStatus.READY_FOR_TASK
 
 
-@pytest.mark.parametrize("service", ["", SERVICE_NAME])
-async def test_standard_health_check_is_serving(start: Start, service: str) -> None:
-    _, channel = await start(lambda task: b"")
+async def _standard_health(channel: grpc.aio.Channel, service: str = "") -> Any:
     check = channel.unary_unary(
         "/grpc.health.v1.Health/Check",
         request_serializer=health_pb2.HealthCheckRequest.SerializeToString,
         response_deserializer=health_pb2.HealthCheckResponse.FromString,
     )
+    return (await check(health_pb2.HealthCheckRequest(service=service), timeout=5)).status
 
-    response = await check(health_pb2.HealthCheckRequest(service=service), timeout=5)
 
-    assert response.status == health_pb2.HealthCheckResponse.SERVING
+async def _legacy_health(channel: grpc.aio.Channel) -> PerformerStatus:
+    response = await _rpc(channel, "HealthCheck", HealthCheckResponse)(
+        HealthCheckRequest(), timeout=5
+    )
+    status: PerformerStatus = response.status
+    return status
+
+
+@pytest.mark.parametrize("service", ["", SERVICE_NAME])
+async def test_standard_health_check_is_serving(start: Start, service: str) -> None:
+    _, channel = await start(lambda task: b"")
+
+    assert await _standard_health(channel, service) == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_the_health_probe_is_asked_on_every_check_of_either_service(start: Start) -> None:
+    healthy = True
+    _, channel = await start(lambda task: b"ok", health=lambda: healthy)
+
+    assert await _legacy_health(channel) == PerformerStatus.READY_FOR_TASK
+    assert await _standard_health(channel) == health_pb2.HealthCheckResponse.SERVING
+
+    healthy = False
+
+    assert await _legacy_health(channel) == PerformerStatus.READY_FOR_SYNC
+    for service in ("", SERVICE_NAME):
+        status = await _standard_health(channel, service)
+        assert status == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert (await _execute(channel, b"t", b"")).result == b"ok", "tasks are still served"
+
+    healthy = True
+
+    assert await _legacy_health(channel) == PerformerStatus.READY_FOR_TASK
+
+
+async def test_an_async_health_probe_is_awaited(start: Start) -> None:
+    async def unhealthy() -> bool:
+        await asyncio.sleep(0)
+        return False
+
+    _, channel = await start(lambda task: b"", health=unhealthy)
+
+    assert await _legacy_health(channel) == PerformerStatus.READY_FOR_SYNC
+    assert await _standard_health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+
+
+async def test_a_failing_health_probe_counts_as_unhealthy(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    def broken() -> bool:
+        raise RuntimeError("probe on fire")
+
+    _, channel = await start(lambda task: b"", health=broken)
+
+    assert await _legacy_health(channel) == PerformerStatus.READY_FOR_SYNC
+    assert await _standard_health(channel) == health_pb2.HealthCheckResponse.NOT_SERVING
+    assert "probe on fire" in caplog.text
+
+
+async def test_the_health_probe_does_not_answer_for_unknown_services(start: Start) -> None:
+    _, channel = await start(lambda task: b"", health=lambda: False)
+
+    with pytest.raises(grpc.aio.AioRpcError) as unknown:
+        await _standard_health(channel, "no.such.Service")
+
+    assert unknown.value.code() == grpc.StatusCode.NOT_FOUND
 
 
 async def test_start_sync_is_a_no_op(start: Start) -> None:
