@@ -13,6 +13,7 @@ its signing, verification and key derivation here) and about 20-100 times faster
 """
 
 from executor_adapters.signing.fast_bn254.api import (
+    clear_public_key_cache,
     g1_decode,
     g1_encode,
     g2_decode,
@@ -34,6 +35,7 @@ from executor_adapters.signing.fast_bn254.hashing import (
 
 __all__ = [
     "DEFAULT_DST",
+    "clear_public_key_cache",
     "expand_message_xmd",
     "g1_decode",
     "g1_encode",

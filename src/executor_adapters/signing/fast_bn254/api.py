@@ -39,6 +39,7 @@ from executor_adapters.signing.fast_bn254.pairing import (
 )
 
 __all__ = [
+    "clear_public_key_cache",
     "g1_decode",
     "g1_encode",
     "g2_decode",
@@ -128,6 +129,11 @@ def prepared_public_key(pk_g2: bytes) -> PreparedG2 | None:
     Cached per key bytes (the decode, the subgroup check and the lines cost a few ms).
     """
     return _prepare_key(bytes(pk_g2))
+
+
+def clear_public_key_cache() -> None:
+    """Forget every prepared public key (benchmarks of the uncached path use this)."""
+    _prepare_key.cache_clear()
 
 
 _GENERATOR_LINES = prepare_g2(G2_GENERATOR)
