@@ -14,6 +14,14 @@ from tests.docker_support import (
     docker_answers,
     networks_with_label,
 )
+from tests.registry_support import LocalRegistry, running_registry
+
+
+@pytest.fixture(scope="session")
+def registry() -> Iterator[LocalRegistry]:
+    """A docker-registry on loopback with the example performer's v1, v2, broken and turns_bad."""
+    with running_registry() as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
