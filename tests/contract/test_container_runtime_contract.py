@@ -7,19 +7,38 @@ Docker runs need an engine and the `hourglass-python-base:bookworm` image and sk
 reason, without them. Everything they create carries TEST_LABEL and this run's RUN_LABEL and is
 removed by id: per test by its CASE_LABEL, and once more for the whole run when the session ends.
 Images are tagged under a stand-in registry on loopback, so no pull can leave the machine and the
-registry's request log shows whether the runtime pulled.
+registry's request log shows whether the runtime pulled. The pull and event tests also use the
+real registry of the `registry` session fixture (tests/registry_support.py), which holds the
+example performer by digest, and skip without docker-registry.
+
+What the engine reports, which the fake copies: a killed container dies with exit code 137; one
+stopped by `remove_container` dies once more (137 here, as the stand-in image runs as PID 1 and
+ignores SIGTERM until the grace ends; 0 for a performer that exits on SIGTERM, which is what the
+fake reports); a container whose start failed dies before its id is returned; an OOM kill gives
+``oom`` and then ``die`` with 137. A failed pull is 404 (unknown manifest) or 500 (registry
+unreachable) from Docker 20.10, told apart by the message.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import itertools
 import json
 import tarfile
 import threading
+import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Mapping
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Iterator,
+    Mapping,
+    Sequence,
+)
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any, Protocol
@@ -27,19 +46,23 @@ from typing import Any, Protocol
 import aiodocker
 import attrs
 import pytest
+from aiohttp import web
 
 from executor_adapters.docker import AiodockerContainerRuntime
-from executor_adapters.docker._payloads import image_is_present
-from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
+from executor_adapters.docker._errors import pull_failure
+from executor_adapters.docker._payloads import container_event, events_since, image_is_present
+from executor_adapters.memory.container_runtime import InMemoryContainerRuntime, registry_of
 from executor_core.errors import (
     ContainerNotFound,
     ContainerRuntimeError,
     ContainerStartFailed,
     ImageNotFound,
+    RegistryUnavailable,
     RuntimeUnavailable,
 )
 from executor_core.performers import ContainerSpec, Endpoint, PerformerImage
-from executor_core.ports import ContainerRuntime
+from executor_core.ports import ContainerEvent, ContainerEventKind, ContainerRuntime
+from tests.registry_support import LocalRegistry
 
 TEST_LABEL = "com.eigenlayer.hourglass.test"
 RUN_LABEL = "com.eigenlayer.hourglass.test-run"
@@ -47,12 +70,21 @@ CASE_LABEL = "com.eigenlayer.hourglass.test-case"
 RUN_ID = uuid.uuid4().hex[:12]
 BASE_IMAGE = "hourglass-python-base:bookworm"
 EXIT_MARKER = "performer-test: failing on purpose"
+DIGEST = "sha256:" + "ab" * 32
 
 
 class ListingRuntime(ContainerRuntime, Protocol):
-    """The port plus the label lookup both runtimes offer for cleaning up after a crash."""
+    """The port plus what both runtimes offer besides: the label lookup for cleaning up after a
+    crash, and the count of open event subscriptions."""
+
+    async def ensure_image(self, image: PerformerImage) -> None: ...
 
     async def list_containers(self, label_selector: Mapping[str, str]) -> list[str]: ...
+
+    def events(self, labels: Mapping[str, str]) -> AsyncGenerator[ContainerEvent, None]: ...
+
+    @property
+    def active_event_streams(self) -> int: ...
 
 
 class SpecFactory(Protocol):
@@ -66,6 +98,52 @@ class SpecFactory(Protocol):
 
 
 Crash = Callable[[str], Awaitable[None]]
+Pulls = Callable[[], int]
+"""How often the runtime has pulled the `pullable_image` since the test began."""
+
+
+class EventWatch:
+    """Consumes `runtime.events(labels)` in a task, as a performer supervisor would."""
+
+    def __init__(self, runtime: ListingRuntime, labels: Mapping[str, str]) -> None:
+        self._received: asyncio.Queue[ContainerEvent] = asyncio.Queue()
+        self.task = asyncio.create_task(self._consume(runtime.events(labels)))
+
+    async def _consume(self, events: AsyncIterator[ContainerEvent]) -> None:
+        async for event in events:
+            self._received.put_nowait(event)
+
+    async def next(self, *, within: float = 15.0) -> ContainerEvent:
+        """Return the next event; fail if the stream ends or stays quiet for `within` seconds."""
+        getter = asyncio.ensure_future(self._received.get())
+        done, _ = await asyncio.wait(
+            {getter, self.task}, timeout=within, return_when=asyncio.FIRST_COMPLETED
+        )
+        if getter in done:
+            return getter.result()
+        getter.cancel()
+        if self.task in done:
+            self.task.result()  # Raises whatever ended the stream.
+            raise AssertionError("the event stream ended")
+        raise AssertionError(f"no event within {within:g} s")
+
+    def pending(self) -> list[ContainerEvent]:
+        """Events received and not yet taken with `next`."""
+        found = []
+        while not self._received.empty():
+            found.append(self._received.get_nowait())
+        return found
+
+    async def stop(self) -> None:
+        """Cancel the consumer, as a supervisor does when it stops watching."""
+        if self.task.done():
+            return  # A test that ended the stream otherwise has looked at how it ended.
+        self.task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self.task
+
+
+Watch = Callable[[Mapping[str, str]], Awaitable[EventWatch]]
 
 
 async def accepts_connection(endpoint: Endpoint, *, within: float = 10.0) -> bool:
@@ -113,9 +191,51 @@ class ContainerRuntimeContract:
         raise NotImplementedError
 
     @pytest.fixture
+    def pullable_image(self) -> PerformerImage:
+        """An image by digest in a reachable registry, not present locally when the test begins."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def pulls(self) -> Pulls:
+        """Count the pulls of `pullable_image` since the test began."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def unreachable_image(self) -> PerformerImage:
+        """An image by digest whose registry refuses connections."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def unknown_digest_image(self) -> PerformerImage:
+        """A digest the registry does not have, in a repository it has."""
+        raise NotImplementedError
+
+    @pytest.fixture
+    def unknown_repository_image(self) -> PerformerImage:
+        """A repository the registry does not have."""
+        raise NotImplementedError
+
+    @pytest.fixture
     def endpoint_accepts_connections(self) -> bool:
         """Capability: something really listens at the endpoints the runtime returns."""
         return True
+
+    @pytest.fixture
+    async def watch(self, runtime: ListingRuntime) -> AsyncIterator[Watch]:
+        """Start consuming events of containers with some labels; stopped after the test."""
+        watches: list[EventWatch] = []
+
+        async def start(labels: Mapping[str, str]) -> EventWatch:
+            watching = EventWatch(runtime, labels)
+            watches.append(watching)
+            # Let the iterator begin: that is when it subscribes, or notes the time it asks the
+            # engine to replay events from.
+            await asyncio.sleep(0)
+            return watching
+
+        yield start
+        for watching in watches:
+            await watching.stop()
 
     @pytest.fixture
     def case_id(self) -> str:
@@ -343,11 +463,189 @@ class ContainerRuntimeContract:
         with pytest.raises(RuntimeUnavailable):
             await runtime.ensure_network(network_name, labels)
 
+    # --- container events ------------------------------------------------------------------
+
+    async def test_a_killed_container_gives_a_died_event_with_its_id_and_code(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        labels: dict[str, str],
+        crash: Crash,
+        watch: Watch,
+    ) -> None:
+        started = await runtime.start_container(make_spec())
+        events = await watch(labels)
+
+        await crash(started.container_id)
+
+        assert await events.next() == ContainerEvent(
+            started.container_id, ContainerEventKind.DIED, 137
+        )
+
+    async def test_removing_a_running_container_gives_one_died_event(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        labels: dict[str, str],
+        crash: Crash,
+        watch: Watch,
+    ) -> None:
+        removed = await runtime.start_container(make_spec())
+        marker = await runtime.start_container(make_spec())
+        events = await watch(labels)
+
+        await runtime.remove_container(removed.container_id, grace_seconds=1)
+        await runtime.remove_container(removed.container_id, grace_seconds=1)
+        await crash(marker.container_id)
+
+        first = await events.next()
+        assert (first.container_id, first.kind) == (removed.container_id, ContainerEventKind.DIED)
+        # The second removal found nothing to stop: the next event is the marker's.
+        assert (await events.next()).container_id == marker.container_id
+
+    async def test_events_of_containers_without_every_label_are_not_delivered(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        labels: dict[str, str],
+        crash: Crash,
+        watch: Watch,
+    ) -> None:
+        blue = await runtime.start_container(make_spec(extra_labels={"slot": "blue"}))
+        green = await runtime.start_container(make_spec(extra_labels={"slot": "green"}))
+        events = await watch({**labels, "slot": "green"})
+
+        await crash(blue.container_id)
+        await crash(green.container_id)
+
+        # Blue died first; had its event been let through, it would come first.
+        assert (await events.next()).container_id == green.container_id
+        assert events.pending() == []
+
+    async def test_a_container_whose_start_failed_may_still_report_its_death(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        exiting_image: PerformerImage,
+        labels: dict[str, str],
+        watch: Watch,
+    ) -> None:
+        events = await watch(labels)
+
+        with pytest.raises(ContainerStartFailed):
+            await runtime.start_container(make_spec(image=exiting_image))
+
+        died = await events.next()
+        assert died.kind is ContainerEventKind.DIED
+        assert died.container_id not in await runtime.list_containers(labels)
+
+    async def test_cancelling_the_consumer_ends_the_stream_and_its_subscription(
+        self, runtime: ListingRuntime, labels: dict[str, str], watch: Watch
+    ) -> None:
+        events = await watch(labels)
+        await asyncio.sleep(0.2)  # Long enough for the Docker adapter to be connected.
+        assert runtime.active_event_streams == 1
+
+        events.task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await events.task
+
+        assert runtime.active_event_streams == 0
+
+    async def test_closing_the_iterator_ends_its_subscription(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        labels: dict[str, str],
+        crash: Crash,
+    ) -> None:
+        started = await runtime.start_container(make_spec())
+        stream = runtime.events(labels)
+        async with contextlib.aclosing(stream):
+            waiting = asyncio.ensure_future(anext(stream))
+            await asyncio.sleep(0)
+            await crash(started.container_id)
+            assert (await asyncio.wait_for(waiting, 15)).container_id == started.container_id
+            assert runtime.active_event_streams == 1
+
+        assert runtime.active_event_streams == 0
+
+    async def test_closing_the_runtime_ends_open_streams_with_runtime_unavailable(
+        self, runtime: ListingRuntime, labels: dict[str, str], watch: Watch
+    ) -> None:
+        events = await watch(labels)
+        await asyncio.sleep(0.2)
+
+        await runtime.aclose()
+
+        with pytest.raises(RuntimeUnavailable):
+            await asyncio.wait_for(events.task, 10)
+        assert runtime.active_event_streams == 0
+
+    async def test_events_need_at_least_one_label(self, runtime: ListingRuntime) -> None:
+        with pytest.raises(ValueError, match="at least one label"):
+            await anext(runtime.events({}))
+
+    # --- pulls -------------------------------------------------------------------------------
+
+    async def test_an_unreachable_registry_raises_registry_unavailable_and_leaves_nothing(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        unreachable_image: PerformerImage,
+        labels: dict[str, str],
+    ) -> None:
+        with pytest.raises(RegistryUnavailable):
+            await runtime.start_container(make_spec(image=unreachable_image))
+        with pytest.raises(RegistryUnavailable):
+            await runtime.ensure_image(unreachable_image)
+
+        assert await runtime.list_containers(labels) == []
+
+    @pytest.mark.parametrize("unknown", ["unknown_digest_image", "unknown_repository_image"])
+    async def test_what_the_registry_does_not_have_raises_image_not_found(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        labels: dict[str, str],
+        request: pytest.FixtureRequest,
+        unknown: str,
+    ) -> None:
+        image: PerformerImage = request.getfixturevalue(unknown)
+
+        with pytest.raises(ImageNotFound):
+            await runtime.start_container(make_spec(image=image))
+        with pytest.raises(ImageNotFound):
+            await runtime.ensure_image(image)
+
+        assert await runtime.list_containers(labels) == []
+
+    async def test_a_digest_is_pulled_once_and_then_used_as_it_is(
+        self,
+        runtime: ListingRuntime,
+        make_spec: SpecFactory,
+        pullable_image: PerformerImage,
+        pulls: Pulls,
+    ) -> None:
+        assert pulls() == 0
+
+        first = await runtime.start_container(make_spec(image=pullable_image))
+        assert pulls() == 1
+        second = await runtime.start_container(make_spec(image=pullable_image))
+        await runtime.ensure_image(pullable_image)
+
+        assert pulls() == 1
+        assert await runtime.is_running(first.container_id)
+        assert await runtime.is_running(second.container_id)
+
 
 # --- the in-memory fake ------------------------------------------------------------------------
 
 FAKE_IMAGE = PerformerImage("example.test/performer", tag="v1")
 FAKE_EXITING_IMAGE = PerformerImage("example.test/broken-performer", tag="v1")
+FAKE_DIGEST = "sha256:" + "12" * 32
+FAKE_PULLABLE_IMAGE = PerformerImage("127.0.0.1:5000/example-performer", digest=FAKE_DIGEST)
+FAKE_UNREACHABLE_REGISTRY = "127.0.0.1:1"
 
 
 class TestInMemoryContainerRuntime(ContainerRuntimeContract):
@@ -364,14 +662,35 @@ class TestInMemoryContainerRuntime(ContainerRuntimeContract):
         return PerformerImage("example.test/missing", tag="v1")
 
     @pytest.fixture
+    def pullable_image(self) -> PerformerImage:
+        return FAKE_PULLABLE_IMAGE
+
+    @pytest.fixture
+    def pulls(self, runtime: InMemoryContainerRuntime) -> Pulls:
+        return lambda: runtime.pulled_images.count(FAKE_PULLABLE_IMAGE.reference)
+
+    @pytest.fixture
+    def unreachable_image(self) -> PerformerImage:
+        return PerformerImage(f"{FAKE_UNREACHABLE_REGISTRY}/example-performer", digest=FAKE_DIGEST)
+
+    @pytest.fixture
+    def unknown_digest_image(self) -> PerformerImage:
+        return PerformerImage(FAKE_PULLABLE_IMAGE.repository, digest="sha256:" + "ab" * 32)
+
+    @pytest.fixture
+    def unknown_repository_image(self) -> PerformerImage:
+        return PerformerImage("127.0.0.1:5000/no-such-performer", digest=FAKE_DIGEST)
+
+    @pytest.fixture
     def endpoint_accepts_connections(self) -> bool:
         return False
 
     @pytest.fixture
     def runtime(self) -> InMemoryContainerRuntime:
         return InMemoryContainerRuntime(
-            available_images=[FAKE_IMAGE, FAKE_EXITING_IMAGE],
+            available_images=[FAKE_IMAGE, FAKE_EXITING_IMAGE, FAKE_PULLABLE_IMAGE],
             exiting_images=[FAKE_EXITING_IMAGE],
+            unreachable_registries={FAKE_UNREACHABLE_REGISTRY},
         )
 
     @pytest.fixture
@@ -420,6 +739,65 @@ async def test_in_memory_runtime_records_removals_with_their_grace() -> None:
 def test_in_memory_crash_of_an_unknown_container_raises() -> None:
     with pytest.raises(ContainerNotFound):
         InMemoryContainerRuntime().crash("nope")
+
+
+async def test_in_memory_oom_crash_reports_oom_then_died_with_137() -> None:
+    runtime = InMemoryContainerRuntime()
+    started = await runtime.start_container(_fake_spec("oom"))
+    stream = runtime.events({"app": "test"})
+    async with contextlib.aclosing(stream):
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)
+
+        runtime.crash(started.container_id, oom=True)
+
+        assert await first == ContainerEvent(started.container_id, ContainerEventKind.OOM_KILLED)
+        assert await anext(stream) == ContainerEvent(
+            started.container_id, ContainerEventKind.DIED, 137
+        )
+
+
+async def test_in_memory_crash_takes_an_exit_code_and_reports_only_once() -> None:
+    runtime = InMemoryContainerRuntime()
+    started = await runtime.start_container(_fake_spec("exits"))
+    other = await runtime.start_container(_fake_spec("other"))
+    stream = runtime.events({"app": "test"})
+    async with contextlib.aclosing(stream):
+        first = asyncio.ensure_future(anext(stream))
+        await asyncio.sleep(0)
+
+        runtime.crash(started.container_id, exit_code=3)
+        runtime.crash(started.container_id, exit_code=4)
+        runtime.crash(other.container_id)
+
+        assert await first == ContainerEvent(started.container_id, ContainerEventKind.DIED, 3)
+        assert (await anext(stream)).container_id == other.container_id
+
+
+async def test_in_memory_images_pulled_before_survive_an_unreachable_registry() -> None:
+    runtime = InMemoryContainerRuntime()
+    await runtime.ensure_image(FAKE_PULLABLE_IMAGE)
+
+    runtime.unreachable_registries.add(registry_of(FAKE_PULLABLE_IMAGE.reference))
+
+    await runtime.start_container(_fake_spec("cached", FAKE_PULLABLE_IMAGE))
+    with pytest.raises(RegistryUnavailable, match="connection refused"):
+        await runtime.ensure_image(PerformerImage(FAKE_PULLABLE_IMAGE.repository, tag="v2"))
+    assert runtime.pulled_images == [FAKE_PULLABLE_IMAGE.reference]
+
+
+@pytest.mark.parametrize(
+    ("reference", "registry"),
+    [
+        ("127.0.0.1:1/example@" + FAKE_DIGEST, "127.0.0.1:1"),
+        ("registry.example/team/app:v1", "registry.example"),
+        ("localhost/app:v1", "localhost"),
+        ("team/app:v1", "docker.io"),
+        ("app:v1", "docker.io"),
+    ],
+)
+def test_in_memory_registry_of_follows_dockers_rule(reference: str, registry: str) -> None:
+    assert registry_of(reference) == registry
 
 
 # --- the Docker adapter ------------------------------------------------------------------------
@@ -601,6 +979,79 @@ class TestAiodockerContainerRuntime(ContainerRuntimeContract):
 
         return crash
 
+    @pytest.fixture
+    async def pullable_image(
+        self, registry: LocalRegistry, engine: aiodocker.Docker
+    ) -> PerformerImage:
+        # An earlier test may have pulled it; containers using it are gone with that test.
+        with contextlib.suppress(aiodocker.DockerError):
+            await engine.images.delete(registry.v1.reference)
+        return registry.v1.image
+
+    @pytest.fixture
+    def pulls(self, registry: LocalRegistry, pullable_image: PerformerImage) -> Pulls:
+        before = len(registry.requests())
+
+        def pulls() -> int:
+            asked = registry.manifest_requests(registry.v1, since=before)
+            return len([request for request in asked if request.method == "GET"])
+
+        return pulls
+
+    @pytest.fixture
+    def unreachable_image(self, registry: LocalRegistry) -> PerformerImage:
+        return PerformerImage(f"{registry.unreachable_url}/example-performer", digest=DIGEST)
+
+    @pytest.fixture
+    def unknown_digest_image(self, registry: LocalRegistry) -> PerformerImage:
+        return PerformerImage(registry.v1.repository, digest=DIGEST)
+
+    @pytest.fixture
+    def unknown_repository_image(self, registry: LocalRegistry) -> PerformerImage:
+        return PerformerImage(f"{registry.url}/no-such-performer", digest=registry.v1.digest)
+
+    async def test_a_pulled_digest_is_known_by_its_digest_only(
+        self,
+        runtime: AiodockerContainerRuntime,
+        engine: aiodocker.Docker,
+        make_spec: SpecFactory,
+        registry: LocalRegistry,
+        pullable_image: PerformerImage,
+    ) -> None:
+        await runtime.start_container(make_spec(image=pullable_image))
+
+        info = await engine.images.inspect(registry.v1.reference)
+
+        assert info["Id"] == registry.v1.image_id
+        assert info["RepoTags"] == []
+        assert info["RepoDigests"] == [registry.v1.reference]
+
+    async def test_an_oom_kill_gives_oom_killed_then_died(
+        self, engine: aiodocker.Docker, runtime: AiodockerContainerRuntime, labels: dict[str, str]
+    ) -> None:
+        # The performer spec has no memory limit, so this container is made directly.
+        selector = {**labels, "oom": "1"}
+        watching = EventWatch(runtime, selector)
+        await asyncio.sleep(0)
+        container = await engine.containers.create(
+            {
+                "Image": BASE_IMAGE,
+                "Cmd": ["python3", "-c", "bytearray(512 * 1024 * 1024)"],
+                "Labels": selector,
+                "HostConfig": {"Memory": 64 * 1024 * 1024, "MemorySwap": 64 * 1024 * 1024},
+            }
+        )
+        try:
+            await container.start()
+
+            oom = await watching.next()
+            died = await watching.next()
+        finally:
+            await watching.stop()
+
+        assert oom == ContainerEvent(container.id, ContainerEventKind.OOM_KILLED)
+        assert died == ContainerEvent(container.id, ContainerEventKind.DIED, 137)
+
     async def test_the_container_is_set_up_as_the_executor_owns_it(
         self, runtime: AiodockerContainerRuntime, engine: aiodocker.Docker, make_spec: SpecFactory
     ) -> None:
@@ -700,9 +1151,6 @@ async def test_aiodocker_runtime_makes_its_client_from_docker_host(
     await runtime.aclose()
 
 
-DIGEST = "sha256:" + "ab" * 32
-
-
 @pytest.mark.parametrize(
     ("reference", "info", "present"),
     [
@@ -722,3 +1170,153 @@ def test_docker_image_matching_is_exact_per_kind_of_reference(
     reference: str, info: dict[str, Any], present: bool
 ) -> None:
     assert image_is_present(info, reference) is present
+
+
+@pytest.mark.parametrize(
+    ("message", "error"),
+    [
+        (
+            'Get "http://127.0.0.1:1/v2/": dial tcp 127.0.0.1:1: connect: connection refused',
+            RegistryUnavailable,
+        ),
+        ("dial tcp: lookup registry.invalid on 127.0.0.53:53: no such host", RegistryUnavailable),
+        ('Get "https://r.example/v2/": net/http: TLS handshake timeout', RegistryUnavailable),
+        ("read tcp 10.0.0.2:4000->10.0.0.9:443: i/o timeout", RegistryUnavailable),
+        (
+            f"manifest for 127.0.0.1:5000/app@{DIGEST} not found: manifest unknown: manifest "
+            "unknown",
+            ImageNotFound,
+        ),
+        (
+            "pull access denied for nope, repository does not exist or may require 'docker login'",
+            ImageNotFound,
+        ),
+        ("repository 127.0.0.1:5000/nope not found: name unknown", ImageNotFound),
+        ("write /var/lib/docker/tmp/x: no space left on device", ContainerRuntimeError),
+    ],
+)
+def test_a_pull_failure_is_told_apart_by_its_message(
+    message: str, error: type[ContainerRuntimeError]
+) -> None:
+    assert type(pull_failure(f"pull image x: {message}")) is error
+
+
+def _event(action: str, container_id: str, time_nano: int, **attributes: str) -> dict[str, Any]:
+    return {
+        "Type": "container",
+        "Action": action,
+        "Actor": {"ID": container_id, "Attributes": attributes},
+        "time": time_nano // 1_000_000_000,
+        "timeNano": time_nano,
+    }
+
+
+def test_docker_events_are_read_only_for_die_and_oom_of_labelled_containers() -> None:
+    labels = {"app": "x"}
+
+    assert container_event(_event("die", "c1", 1, app="x", exitCode="3"), labels) == (
+        ContainerEvent("c1", ContainerEventKind.DIED, 3)
+    )
+    assert container_event(_event("oom", "c1", 1, app="x"), labels) == (
+        ContainerEvent("c1", ContainerEventKind.OOM_KILLED)
+    )
+    assert container_event(_event("die", "c1", 1, app="x"), labels) == (
+        ContainerEvent("c1", ContainerEventKind.DIED, None)
+    )
+    assert container_event(_event("die", "c1", 1, app="y", exitCode="0"), labels) is None
+    assert container_event(_event("start", "c1", 1, app="x"), labels) is None
+    assert container_event({**_event("die", "c1", 1, app="x"), "Type": "network"}, labels) is None
+
+
+def test_docker_events_since_keeps_every_nanosecond() -> None:
+    assert events_since(1_700_000_000_000_000_001) == "1700000000.000000001"
+
+
+@attrs.define
+class FakeEngine:
+    """Just enough of the Engine API on a unix socket to break event streams on purpose.
+
+    Each GET /events takes the next script: a status code to fail with, or a list of events to
+    send, after which the stream is closed ("close") or held open until the test ends ("hold").
+    """
+
+    scripts: list[int | tuple[list[dict[str, Any]], str]]
+    queries: list[dict[str, str]] = attrs.field(factory=list)
+    release: asyncio.Event = attrs.field(factory=asyncio.Event)
+
+    async def version(self, request: web.Request) -> web.Response:
+        return web.json_response({"ApiVersion": "1.41", "Version": "20.10.24"})
+
+    async def events(self, request: web.Request) -> web.StreamResponse:
+        self.queries.append(dict(request.query))
+        script = self.scripts.pop(0) if self.scripts else ([], "hold")
+        if isinstance(script, int):
+            return web.json_response({"message": f"scripted {script}"}, status=script)
+        events, then = script
+        response = web.StreamResponse(headers={"Content-Type": "application/json"})
+        await response.prepare(request)
+        for event in events:
+            await response.write(json.dumps(event).encode() + b"\n")
+        if then == "hold":
+            await self.release.wait()
+        return response
+
+
+@contextlib.asynccontextmanager
+async def fake_engine(
+    tmp_path: Path, scripts: Sequence[int | tuple[list[dict[str, Any]], str]]
+) -> AsyncIterator[tuple[FakeEngine, AiodockerContainerRuntime]]:
+    engine = FakeEngine(list(scripts))
+    app = web.Application()
+    app.router.add_get("/version", engine.version)
+    app.router.add_get("/v1.41/events", engine.events)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    socket_path = tmp_path / "engine.sock"
+    await web.UnixSite(runner, str(socket_path)).start()
+    docker = aiodocker.Docker(url=f"unix://{socket_path}")
+    runtime = AiodockerContainerRuntime(docker, events_reconnect_delay=0.05)
+    try:
+        yield engine, runtime
+    finally:
+        engine.release.set()
+        await runtime.aclose()
+        await docker.close()
+        await runner.cleanup()
+
+
+async def test_docker_events_reconnect_after_a_break_and_replay_from_the_last_event(
+    tmp_path: Path,
+) -> None:
+    labels = {"app": "x"}
+    # Later than the moment the stream begins, which is where it starts asking from.
+    at = time.time_ns() + 1_000_000_000
+    first = _event("die", "c1", at, app="x", exitCode="1")
+    second = _event("die", "c2", at + 500, app="x", exitCode="2")
+    async with fake_engine(tmp_path, [([first], "close"), 500, ([second], "hold")]) as (
+        engine,
+        runtime,
+    ):
+        stream = runtime.events(labels)
+        async with contextlib.aclosing(stream):
+            got = [await asyncio.wait_for(anext(stream), 5) for _ in range(2)]
+
+        assert [event.container_id for event in got] == ["c1", "c2"]
+        assert len(engine.queries) == 3
+        assert json.loads(engine.queries[0]["filters"]) == {
+            "type": ["container"],
+            "event": ["die", "oom"],
+            "label": ["app=x"],
+        }
+        assert float(engine.queries[0]["since"]) < at / 1e9
+        assert engine.queries[1]["since"] == events_since(at + 1)
+        assert engine.queries[2]["since"] == events_since(at + 1)
+        assert runtime.active_event_streams == 0
+
+
+async def test_docker_events_give_up_when_the_engine_refuses_the_request(
+    tmp_path: Path,
+) -> None:
+    async with fake_engine(tmp_path, [400]) as (_, runtime):
+        with pytest.raises(ContainerRuntimeError, match="scripted 400"):
+            await asyncio.wait_for(anext(runtime.events({"app": "x"})), 5)

@@ -11,41 +11,92 @@
     aiohttp.ClientConnectionError, OSError on    RuntimeUnavailable
       the socket, TimeoutError
     any other aiohttp.ClientError                ContainerRuntimeError
+
+A pull passes `pull_failure` as both `not_found` and `failed`, because Docker 20.10 answers a pull
+with 404 or 500 (or an error inside the progress stream) and only the message tells why::
+
+    message contains (case-insensitive)           core
+    connection refused, dial tcp, no such host,   RegistryUnavailable
+      i/o timeout, tls handshake timeout, no
+      route to host, network is unreachable,
+      connection reset by peer
+    manifest unknown, not found, repository does  ImageNotFound
+      not exist, pull access denied, name unknown
+    anything else                                 ContainerRuntimeError
+
+Unreachable is checked first: "dial tcp: lookup x: no such host" must not read as "not found".
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 
 import aiohttp
 from aiodocker.exceptions import DockerContextError, DockerError
 
-from executor_core.errors import ContainerRuntimeError, RuntimeUnavailable
+from executor_core.errors import (
+    ContainerRuntimeError,
+    ImageNotFound,
+    RegistryUnavailable,
+    RuntimeUnavailable,
+)
 
-__all__ = ["NetworkNotFound", "translate_errors"]
+__all__ = ["ErrorFactory", "NetworkNotFound", "pull_failure", "translate_errors"]
 
 # aiodocker turns a failed HTTP connection to the engine into DockerError(900, ...).
 _ENGINE_UNREACHABLE = 900
+
+_REGISTRY_UNREACHABLE = (
+    "connection refused",
+    "dial tcp",
+    "no such host",
+    "i/o timeout",
+    "tls handshake timeout",
+    "no route to host",
+    "network is unreachable",
+    "connection reset by peer",
+)
+_IMAGE_UNKNOWN = (
+    "manifest unknown",
+    "not found",
+    "repository does not exist",
+    "pull access denied",
+    "name unknown",
+)
+
+ErrorFactory = Callable[[str], ContainerRuntimeError]
+"""Makes the core error for a message: an error class, or a function such as `pull_failure`."""
 
 
 class NetworkNotFound(ContainerRuntimeError):
     """A network is gone; private to this adapter, where only `remove_network` expects it."""
 
 
+def pull_failure(message: str) -> ContainerRuntimeError:
+    """Tell from the engine's message why a pull failed (see the table above)."""
+    lowered = message.lower()
+    if any(marker in lowered for marker in _REGISTRY_UNREACHABLE):
+        return RegistryUnavailable(message)
+    if any(marker in lowered for marker in _IMAGE_UNKNOWN):
+        return ImageNotFound(message)
+    return ContainerRuntimeError(message)
+
+
 @contextmanager
 def translate_errors(
     action: str,
     *,
-    not_found: type[ContainerRuntimeError] = ContainerRuntimeError,
-    failed: type[ContainerRuntimeError] = ContainerRuntimeError,
+    not_found: ErrorFactory = ContainerRuntimeError,
+    failed: ErrorFactory = ContainerRuntimeError,
 ) -> Iterator[None]:
     """Re-raise engine failures inside the block as core errors whose message starts with `action`.
 
     Args:
         action: What was being done, e.g. ``"pull image foo:1"``; it leads the message.
-        not_found: The error for an HTTP 404 from the engine, which depends on what was addressed.
-        failed: The error for any other failure the engine reports.
+        not_found: Makes the error for an HTTP 404 from the engine, which depends on what was
+            addressed.
+        failed: Makes the error for any other failure the engine reports.
     """
     try:
         yield

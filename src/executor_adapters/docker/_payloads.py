@@ -6,17 +6,24 @@ untyped JSON on, and these rules can be unit-tested without an engine.
 
 from __future__ import annotations
 
+import contextlib
+import json
 from collections.abc import Mapping
 from typing import Any
 
 import attrs
 
 from executor_core.performers import PERFORMER_PORT, ContainerSpec
+from executor_core.ports import ContainerEvent, ContainerEventKind
 
 __all__ = [
     "LOOPBACK",
     "ContainerState",
     "container_config",
+    "container_event",
+    "event_filters",
+    "event_time_ns",
+    "events_since",
     "image_is_present",
     "network_config",
 ]
@@ -103,3 +110,52 @@ def image_is_present(info: Mapping[str, Any], reference: str) -> bool:
     field = "RepoDigests" if "@" in reference else "RepoTags"
     wanted = _familiar(reference)
     return any(_familiar(known) == wanted for known in info.get(field) or ())
+
+
+_EVENT_KINDS = {kind.value: kind for kind in ContainerEventKind}
+
+
+def event_filters(labels: Mapping[str, str]) -> str:
+    """Build the `filters` query of GET /events: die and oom of containers with every label."""
+    return json.dumps(
+        {
+            "type": ["container"],
+            "event": sorted(_EVENT_KINDS),
+            "label": [f"{key}={value}" for key, value in labels.items()],
+        }
+    )
+
+
+def events_since(time_ns: int) -> str:
+    """Format a Unix time in nanoseconds as the `since` query of GET /events takes it."""
+    seconds, nanos = divmod(time_ns, 1_000_000_000)
+    return f"{seconds}.{nanos:09d}"
+
+
+def event_time_ns(message: Mapping[str, Any]) -> int | None:
+    """Return when the engine recorded an event, in Unix nanoseconds, if the message says."""
+    time_nano = message.get("timeNano")
+    return time_nano if isinstance(time_nano, int) else None
+
+
+def container_event(message: Mapping[str, Any], labels: Mapping[str, str]) -> ContainerEvent | None:
+    """Read a die or oom event of a container carrying all `labels`; None for anything else.
+
+    The engine filters already; checking again keeps a misbehaving filter from leaking another
+    executor's containers into the stream. `exitCode` is a string attribute of die events only.
+    """
+    if message.get("Type") != "container":
+        return None
+    kind = _EVENT_KINDS.get(str(message.get("Action", "")))
+    actor = message.get("Actor") or {}
+    container_id = actor.get("ID") or message.get("id")
+    attributes = actor.get("Attributes") or {}
+    if kind is None or not container_id:
+        return None
+    if not all(attributes.get(key) == value for key, value in labels.items()):
+        return None
+    exit_code = None
+    if kind is ContainerEventKind.DIED:
+        with contextlib.suppress(ValueError):
+            exit_code = int(str(attributes.get("exitCode")))
+    return ContainerEvent(str(container_id), kind, exit_code)

@@ -5,17 +5,24 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import logging
 import math
-from collections.abc import Mapping
+import time
+from collections.abc import AsyncGenerator, Mapping
 
 import aiodocker
 from aiodocker.containers import DockerContainer
+from aiodocker.events import DockerEvents
 
-from executor_adapters.docker._errors import NetworkNotFound, translate_errors
+from executor_adapters.docker._errors import NetworkNotFound, pull_failure, translate_errors
 from executor_adapters.docker._payloads import (
     LOOPBACK,
     ContainerState,
     container_config,
+    container_event,
+    event_filters,
+    event_time_ns,
+    events_since,
     image_is_present,
     network_config,
 )
@@ -26,10 +33,18 @@ from executor_core.errors import (
     ImageNotFound,
     RuntimeUnavailable,
 )
-from executor_core.performers import PERFORMER_PORT, ContainerSpec, Endpoint, RunningContainer
-from executor_core.ports import NetworkRef
+from executor_core.performers import (
+    PERFORMER_PORT,
+    ContainerSpec,
+    Endpoint,
+    PerformerImage,
+    RunningContainer,
+)
+from executor_core.ports import ContainerEvent, NetworkRef
 
 __all__ = ["AiodockerContainerRuntime"]
+
+log = logging.getLogger("executor_adapters.docker")
 
 _LOG_TAIL_LINES = 20
 _LOG_TAIL_CHARS = 2000
@@ -48,6 +63,7 @@ class AiodockerContainerRuntime:
             closes it.
         start_timeout: Seconds a started container has to be running with its port published.
         poll_interval: Seconds between inspections while waiting for that.
+        events_reconnect_delay: Seconds `events` waits before it reconnects a broken stream.
     """
 
     def __init__(
@@ -56,14 +72,24 @@ class AiodockerContainerRuntime:
         *,
         start_timeout: float = 30.0,
         poll_interval: float = 0.2,
+        events_reconnect_delay: float = 1.0,
     ) -> None:
-        if start_timeout <= 0 or poll_interval <= 0:
-            raise ValueError("start_timeout and poll_interval must be positive")
+        if start_timeout <= 0 or poll_interval <= 0 or events_reconnect_delay <= 0:
+            raise ValueError(
+                "start_timeout, poll_interval and events_reconnect_delay must be positive"
+            )
         self._docker = docker
         self._owns_client = docker is None
         self._start_timeout = start_timeout
         self._poll_interval = poll_interval
+        self._events_reconnect_delay = events_reconnect_delay
+        self._event_streams: set[DockerEvents] = set()
         self._closed = False
+
+    @property
+    def active_event_streams(self) -> int:
+        """How many `events` iterators hold a subscription to the engine now."""
+        return len(self._event_streams)
 
     def _client(self) -> aiodocker.Docker:
         if self._closed:
@@ -116,6 +142,14 @@ class AiodockerContainerRuntime:
             network = await docker.networks.get(network_id)
             await network.delete()
 
+    async def ensure_image(self, image: PerformerImage) -> None:
+        """Pull the image unless the engine has exactly it (by digest, when it has one).
+
+        Raises `RegistryUnavailable` when the registry cannot be reached and `ImageNotFound` when
+        it does not have the repository, tag or digest.
+        """
+        await self._ensure_image(self._client(), image.reference)
+
     async def start_container(self, spec: ContainerSpec) -> RunningContainer:
         """Pull the image if needed, create and start the container, and wait until it serves.
 
@@ -147,10 +181,10 @@ class AiodockerContainerRuntime:
                 return
         except ImageNotFound:
             pass
-        # Any failure the engine reports for a pull means the image cannot be had: Docker 20.10
-        # answers a missing manifest with 500, and registry refusals arrive inside the stream.
+        # Docker 20.10 answers a failed pull with 404 or 500, or an error inside the progress
+        # stream, whatever the cause; pull_failure reads the cause from the message.
         with translate_errors(
-            f"pull image {reference}", not_found=ImageNotFound, failed=ImageNotFound
+            f"pull image {reference}", not_found=pull_failure, failed=pull_failure
         ):
             await docker.images.pull(reference)
 
@@ -238,11 +272,83 @@ class AiodockerContainerRuntime:
             found = await self._client().containers.list(all=True, filters=filters)
         return [container.id for container in found]
 
+    async def events(self, labels: Mapping[str, str]) -> AsyncGenerator[ContainerEvent, None]:
+        """Yield die and OOM events of containers carrying every label, until cancelled.
+
+        The engine sends ``oom`` and then ``die`` (exit code 137) for a container the kernel killed
+        for memory, so that gives OOM_KILLED followed by DIED. A container stopped by
+        `remove_container` dies too: one DIED, with exit code 137 when it outlived the grace. A
+        container whose start failed may have died before its id was returned, so consumers ignore
+        ids they do not know.
+
+        Events are asked for from the moment iteration begins (GET /events with ``since``), so
+        one that happens while the first connection is being set up is not lost. When the stream
+        breaks (engine restart, dropped socket) it reconnects after `events_reconnect_delay`,
+        asking to replay from just after the last event it saw; the engine keeps only its last 256
+        events, and an engine restart drops them, so some may still be lost. The subscription is
+        closed when the consumer cancels or closes the iterator. After `aclose` the iterator raises
+        `RuntimeUnavailable`.
+
+        Raises:
+            ValueError: for an empty selector, which would stream every container on the engine.
+        """
+        if not labels:
+            raise ValueError("events needs at least one label to select on")
+        selector = dict(labels)
+        filters = event_filters(selector)
+        since_ns = time.time_ns()
+        while True:
+            docker = self._client()
+            stream = DockerEvents(docker)  # type: ignore[no-untyped-call]
+            self._event_streams.add(stream)
+            try:
+                subscriber = stream.subscribe(  # type: ignore[no-untyped-call]
+                    filters=filters, since=events_since(since_ns)
+                )
+                while (message := await subscriber.get()) is not None:
+                    since_ns = max(since_ns, (event_time_ns(message) or 0) + 1)
+                    event = container_event(message, selector)
+                    if event is not None:
+                        yield event
+                failure = await self._stop_events(stream)
+            finally:
+                self._event_streams.discard(stream)
+                await self._stop_events(stream)
+            if self._closed:
+                raise RuntimeUnavailable("the container runtime was closed")
+            if isinstance(failure, aiodocker.DockerError) and 400 <= failure.status < 500:
+                # The engine refused the request itself; asking again cannot help.
+                with translate_errors("stream container events"):
+                    raise failure
+            log.warning(
+                "the Docker event stream ended (%s); reconnecting in %g s",
+                "closed" if failure is None else repr(failure),
+                self._events_reconnect_delay,
+            )
+            await asyncio.sleep(self._events_reconnect_delay)
+
+    @staticmethod
+    async def _stop_events(stream: DockerEvents) -> BaseException | None:
+        """Stop the stream's reader task and close its response; return why it failed, if it did."""
+        task = stream.task
+        failure = None
+        if task is not None and task.done() and not task.cancelled():
+            failure = task.exception()
+        # stop() re-raises the reader's failure, which is already in hand.
+        with contextlib.suppress(Exception):
+            await stream.stop()  # type: ignore[no-untyped-call]
+        return failure
+
     async def aclose(self) -> None:
-        """Close the client if this runtime made it; later calls raise `RuntimeUnavailable`."""
+        """Close the client if this runtime made it; later calls raise `RuntimeUnavailable`.
+
+        Open `events` iterators are disconnected and raise `RuntimeUnavailable`.
+        """
         if self._closed:
             return
         self._closed = True
+        for stream in list(self._event_streams):
+            await self._stop_events(stream)
         docker, self._docker = self._docker, None
         if self._owns_client and docker is not None:
             await docker.close()

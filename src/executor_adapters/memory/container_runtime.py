@@ -1,8 +1,10 @@
 """A `ContainerRuntime` that runs nothing, for tests of code that manages performers.
 
 It follows the same contract as the Docker adapter (tests/contract holds both to it): unknown
-images raise `ImageNotFound`, names are unique, a failed start leaves nothing behind, removal is
-idempotent. Tests can also crash a container or make the next start fail.
+images raise `ImageNotFound`, images in an unreachable registry `RegistryUnavailable`, an image is
+pulled once, names are unique, a failed start leaves nothing behind, removal is idempotent, and
+`events` reports deaths as the engine does. Tests can also crash a container (optionally as an OOM
+kill) or make the next start fail.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import asyncio
 import collections
 import hashlib
 import itertools
-from collections.abc import Iterable, Mapping
+from collections.abc import AsyncGenerator, Iterable, Mapping
 
 import attrs
 
@@ -20,14 +22,19 @@ from executor_core.errors import (
     ContainerRuntimeError,
     ContainerStartFailed,
     ImageNotFound,
+    RegistryUnavailable,
     RuntimeUnavailable,
 )
 from executor_core.performers import ContainerSpec, Endpoint, PerformerImage, RunningContainer
-from executor_core.ports import NetworkRef
+from executor_core.ports import ContainerEvent, ContainerEventKind, NetworkRef
 
 __all__ = ["ContainerRecord", "InMemoryContainerRuntime", "NetworkRecord"]
 
 _LOOPBACK = "127.0.0.1"
+_KILLED = 137
+"""The exit code of a process killed by SIGKILL (128 + 9), as `docker kill` and OOM kills give."""
+_EXITED_AT_ONCE = 1
+"""The exit code of a process in one of the `exiting_images`."""
 
 
 @attrs.define
@@ -70,6 +77,23 @@ def _fake_id(kind: str, number: int) -> str:
     return hashlib.sha256(f"{kind}-{number}".encode()).hexdigest()
 
 
+def registry_of(reference: str) -> str:
+    """Return the registry host of an image reference, by Docker's rule; Docker Hub is docker.io.
+
+    The first path component names a registry when it has a dot or a port, or is localhost.
+    """
+    first, slash, _ = reference.partition("/")
+    if slash and ("." in first or ":" in first or first == "localhost"):
+        return first
+    return "docker.io"
+
+
+@attrs.define
+class _Subscription:
+    labels: dict[str, str]
+    queue: asyncio.Queue[ContainerEvent | None] = attrs.field(factory=asyncio.Queue)
+
+
 class InMemoryContainerRuntime:
     """Record networks and containers in memory and hand out unique ids and loopback ports.
 
@@ -80,6 +104,9 @@ class InMemoryContainerRuntime:
             `ImageNotFound`. None, the default, makes every image available.
         exiting_images: Images whose process exits at once, so starting them raises
             `ContainerStartFailed`, as a broken performer image would.
+        unreachable_registries: Registry hosts (``"127.0.0.1:1"``, ``"registry.example"``) that
+            cannot be reached: pulling an image from one raises `RegistryUnavailable`. Images that
+            were pulled before stay usable, as they would with Docker.
         first_port: The first host port handed out; each container gets the next one.
     """
 
@@ -88,10 +115,16 @@ class InMemoryContainerRuntime:
         available_images: Iterable[PerformerImage | str] | None = None,
         *,
         exiting_images: Iterable[PerformerImage | str] = (),
+        unreachable_registries: Iterable[str] = (),
         first_port: int = 49152,
     ) -> None:
         self._available = None if available_images is None else _references(available_images)
         self._exiting = _references(exiting_images)
+        self.unreachable_registries: set[str] = set(unreachable_registries)
+        """Registry hosts that cannot be reached now; tests may change it at any time."""
+        self._present: set[str] = set()
+        self._pulls: list[str] = []
+        self._subscriptions: list[_Subscription] = []
         self._ports = itertools.count(first_port)
         self._ids = itertools.count(1)
         self._containers: dict[str, ContainerRecord] = {}
@@ -120,12 +153,44 @@ class InMemoryContainerRuntime:
         """Tell whether `aclose` was called."""
         return self._closed
 
-    def crash(self, container_id: str) -> None:
-        """Make a container's process exit; it stays listed until removed, as with Docker."""
+    @property
+    def pulled_images(self) -> list[str]:
+        """References pulled so far, oldest first; an image already present is not pulled again."""
+        return list(self._pulls)
+
+    @property
+    def active_event_streams(self) -> int:
+        """How many `events` iterators are subscribed now."""
+        return len(self._subscriptions)
+
+    def crash(self, container_id: str, *, exit_code: int = _KILLED, oom: bool = False) -> None:
+        """Make a container's process exit; it stays listed until removed, as with Docker.
+
+        Subscribers whose labels the container carries get DIED with `exit_code` (default 137,
+        as after `docker kill`); with `oom`, OOM_KILLED first and then DIED with 137, which is
+        what the engine reports for a kernel OOM kill. Crashing a container that no longer runs
+        changes nothing and reports nothing.
+        """
         try:
-            self._containers[container_id].running = False
+            record = self._containers[container_id]
         except KeyError:
             raise ContainerNotFound(f"no container {container_id}") from None
+        if not record.running:
+            return
+        record.running = False
+        if oom:
+            self._publish(
+                record.labels, ContainerEvent(container_id, ContainerEventKind.OOM_KILLED)
+            )
+            exit_code = _KILLED
+        self._publish(
+            record.labels, ContainerEvent(container_id, ContainerEventKind.DIED, exit_code)
+        )
+
+    def _publish(self, labels: Mapping[str, str], event: ContainerEvent) -> None:
+        for subscription in self._subscriptions:
+            if subscription.labels.items() <= labels.items():
+                subscription.queue.put_nowait(event)
 
     def fail_next_start(self, exc: Exception) -> None:
         """Make the next `start_container` raise `exc` without creating anything (queued)."""
@@ -161,14 +226,35 @@ class InMemoryContainerRuntime:
     def _joins(container: ContainerRecord, network: NetworkRecord) -> bool:
         return container.spec.network in {network.name, network.network_id}
 
+    async def ensure_image(self, image: PerformerImage) -> None:
+        """Pull the image unless it is present; fail as a pull from its registry would."""
+        await self._checkpoint()
+        self._pull_if_missing(image.reference)
+
+    def _pull_if_missing(self, reference: str) -> None:
+        if reference in self._present:
+            return
+        registry = registry_of(reference)
+        if registry in self.unreachable_registries:
+            raise RegistryUnavailable(
+                f"pull image {reference}: dial tcp {registry}: connect: connection refused"
+            )
+        if self._available is not None and reference not in self._available:
+            raise ImageNotFound(f"pull image {reference}: manifest unknown")
+        self._pulls.append(reference)
+        self._present.add(reference)
+
     async def start_container(self, spec: ContainerSpec) -> RunningContainer:
-        """Record a running container, or fail as Docker would, leaving nothing behind."""
+        """Record a running container, or fail as Docker would, leaving nothing behind.
+
+        An image in `exiting_images` fails the start; like Docker's, its container dies first, so
+        subscribers get a DIED event (exit code 1) for an id the caller never sees.
+        """
         await self._checkpoint()
         if self._start_failures:
             raise self._start_failures.popleft()
         reference = spec.image.reference
-        if self._available is not None and reference not in self._available:
-            raise ImageNotFound(f"pull image {reference}: not available")
+        self._pull_if_missing(reference)
         if any(c.name == spec.name for c in self._containers.values()):
             raise ContainerRuntimeError(f"create container {spec.name}: the name is in use")
         if spec.network is not None and not any(
@@ -178,6 +264,10 @@ class InMemoryContainerRuntime:
                 f"start container {spec.name}: network {spec.network} not found"
             )
         if reference in self._exiting:
+            died = ContainerEvent(
+                _fake_id("container", next(self._ids)), ContainerEventKind.DIED, _EXITED_AT_ONCE
+            )
+            self._publish(spec.labels, died)
             raise ContainerStartFailed(
                 f"container {spec.name} exited with code 1 before it was ready"
             )
@@ -196,11 +286,17 @@ class InMemoryContainerRuntime:
         return record is not None and record.running
 
     async def remove_container(self, container_id: str, *, grace_seconds: float) -> None:
-        """Remove the container, noting the grace; one that is already gone is fine."""
+        """Remove the container, noting the grace; one that is already gone is fine.
+
+        A running container dies on the way, as with Docker: subscribers get DIED with exit code
+        0, that of a performer that stops cleanly on SIGTERM.
+        """
         await self._checkpoint()
         record = self._containers.pop(container_id, None)
         if record is None:
             return
+        if record.running:
+            self._publish(record.labels, ContainerEvent(container_id, ContainerEventKind.DIED, 0))
         record.running = False
         record.removed_with_grace = grace_seconds
         self._removed.append(record)
@@ -213,6 +309,30 @@ class InMemoryContainerRuntime:
         wanted = label_selector.items()
         return [c.container_id for c in self._containers.values() if wanted <= c.labels.items()]
 
+    async def events(self, labels: Mapping[str, str]) -> AsyncGenerator[ContainerEvent, None]:
+        """Yield die and OOM events of containers carrying every label, until cancelled.
+
+        The subscription starts when iteration begins and ends when the iterator is cancelled or
+        closed; after `aclose` the iterator raises `RuntimeUnavailable`.
+
+        Raises:
+            ValueError: for an empty selector, as the Docker adapter refuses it.
+        """
+        if not labels:
+            raise ValueError("events needs at least one label to select on")
+        if self._closed:
+            raise RuntimeUnavailable("the container runtime is closed")
+        subscription = _Subscription(dict(labels))
+        self._subscriptions.append(subscription)
+        try:
+            while (event := await subscription.queue.get()) is not None:
+                yield event
+            raise RuntimeUnavailable("the container runtime was closed")
+        finally:
+            self._subscriptions.remove(subscription)
+
     async def aclose(self) -> None:
-        """Close the runtime; later calls raise `RuntimeUnavailable`."""
+        """Close the runtime; later calls and open `events` iterators raise `RuntimeUnavailable`."""
         self._closed = True
+        for subscription in self._subscriptions:
+            subscription.queue.put_nowait(None)
