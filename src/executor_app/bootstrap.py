@@ -7,13 +7,15 @@ real executor on in-memory fakes.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from executor_adapters.config import ExecutorConfig
+from executor_adapters.config import ExecutorConfig, SigningCurve
 from executor_adapters.docker import AiodockerContainerRuntime
+from executor_adapters.event_log import log_event
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
 from executor_adapters.grpc.server import ExecutorServer
 from executor_adapters.peering.simulated import (
@@ -21,13 +23,21 @@ from executor_adapters.peering.simulated import (
     PeersFileError,
     SimulatedAggregatorKeys,
 )
-from executor_adapters.signing import load_bn254_signer
+from executor_adapters.signing import (
+    Bls381ResultSigner,
+    Bn254ResultSigner,
+    EcdsaResultSigner,
+    load_keystore_async,
+)
+from executor_adapters.signing.keystore_loader import Curve
 from executor_adapters.signing.task_verifier import Bn254TaskSignatureVerifier
 from executor_adapters.system import SystemClock, UuidIdSource
 from executor_core.addresses import AvsAddress
-from executor_core.avs_performer import PerformerDeps
 from executor_core.errors import ExecutorError
-from executor_core.executor import Executor
+from executor_core.events import EventHub
+from executor_core.executor import Executor, NewAvsPolicy
+from executor_core.performer_instance import PerformerDeps
+from executor_core.performers import PerformerImage
 from executor_core.ports import (
     AggregatorKeys,
     Clock,
@@ -37,8 +47,10 @@ from executor_core.ports import (
     ResultSigner,
     TaskSignatureVerifier,
 )
-from executor_core.settings import AvsSettings, HealthPolicy
+from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
 from executor_core.task_auth import TaskAuthenticator
+
+log = logging.getLogger("executor_app")
 
 
 class StartupError(ExecutorError):
@@ -106,6 +118,8 @@ def avs_settings(config: ExecutorConfig) -> list[AvsSettings]:
             health=HealthPolicy(
                 check_interval=entry.health.check_interval,
                 timeout=entry.health.timeout,
+                startup_timeout=config.deployment.timeout,
+                failure_threshold=entry.health.failure_threshold,
             ),
             verify_aggregator_signature=entry.verify_aggregator_signature,
         )
@@ -113,18 +127,71 @@ def avs_settings(config: ExecutorConfig) -> list[AvsSettings]:
     ]
 
 
+def deployment_policy(config: ExecutorConfig) -> DeploymentPolicy:
+    """Translate the `deployment` block into the core's policy."""
+    deployment = config.deployment
+    return DeploymentPolicy(
+        deployment_timeout=deployment.timeout,
+        pull_timeout=deployment.pull_timeout,
+        probation_period=deployment.probation_period,
+        drain_timeout=deployment.drain_timeout,
+        max_recreations=deployment.recreate.max_attempts,
+        recreate_initial_delay=deployment.recreate.initial_delay,
+        recreate_max_delay=deployment.recreate.max_delay,
+    )
+
+
+def new_avs_policy(config: ExecutorConfig, signer: ResultSigner) -> NewAvsPolicy:
+    """What an AVS gets that DeployArtifact names but the config does not (as upstream, a new
+    slot): one worker, default health checks, the operator's BN254 signer, and the aggregator
+    check whenever peers are configured."""
+    checked = config.simulation.simulate_peering.enabled
+
+    def settings_for(avs: AvsAddress, image: PerformerImage) -> tuple[AvsSettings, ResultSigner]:
+        settings = AvsSettings(
+            avs_address=avs,
+            image=image,
+            health=HealthPolicy(startup_timeout=config.deployment.timeout),
+            verify_aggregator_signature=checked,
+        )
+        return settings, signer
+
+    return settings_for
+
+
+async def _signer_for(config: ExecutorConfig, curve: SigningCurve) -> ResultSigner:
+    keys = config.operator.signing_keys
+    if curve is SigningCurve.ECDSA:
+        ecdsa_key = keys.ecdsa
+        if ecdsa_key is None:
+            raise StartupError("operator.signingKeys.ecdsa is required by an ecdsa AVS")
+        if ecdsa_key.private_key:
+            log.warning("the ECDSA key is a plain private key in the config: for development only")
+            return EcdsaResultSigner(bytes.fromhex(ecdsa_key.private_key))
+        secret = await _decrypt(ecdsa_key.keystore, ecdsa_key.password, ecdsa_key.source, "ecdsa")
+        return EcdsaResultSigner(secret)
+    block = keys.bls381 if curve is SigningCurve.BLS381 and keys.bls381 is not None else keys.bls
+    if block is None:
+        raise StartupError(f"operator.signingKeys has no key for {curve} AVSs")
+    bls_curve: Curve = "bls381" if curve is SigningCurve.BLS381 else "bn254"
+    secret = await _decrypt(block.keystore, block.password, block.source, bls_curve)
+    if curve is SigningCurve.BLS381:
+        return Bls381ResultSigner(secret)
+    return Bn254ResultSigner(secret)
+
+
+async def _decrypt(text: str, password: str, source: str, curve: Curve) -> bytes:
+    loaded = await load_keystore_async(text, password, source=source, expected_curve=curve)
+    return loaded.secret
+
+
 async def load_signers(config: ExecutorConfig) -> dict[AvsAddress, ResultSigner]:
-    """Decrypt the operator's keys once and give each AVS the signer of its curve."""
-    bls = config.operator.signing_keys.bls
-    unsupported = [
-        f"avsPerformers[{i}].signingCurve: {entry.signing_curve} signing is not supported yet"
-        for i, entry in enumerate(config.avs_performers)
-        if entry.signing_curve != "bn254"
-    ]
-    if unsupported:
-        raise StartupError("; ".join(unsupported))
-    signer = await load_bn254_signer(bls.keystore, bls.password, source=bls.source)
-    return {entry.avs_address: signer for entry in config.avs_performers}
+    """Decrypt each key the AVSs need once (in parallel threads); each AVS gets its curve's."""
+    curves = list(dict.fromkeys(entry.signing_curve for entry in config.avs_performers))
+    signers = dict(
+        zip(curves, await asyncio.gather(*(_signer_for(config, c) for c in curves)), strict=True)
+    )
+    return {entry.avs_address: signers[entry.signing_curve] for entry in config.avs_performers}
 
 
 def simulated_aggregator_keys(config: ExecutorConfig) -> SimulatedAggregatorKeys:
@@ -158,6 +225,8 @@ async def build_executor(
     ids = ids or UuidIdSource()
     instance_id = ids.new_id()
     runtime = runtime or AiodockerContainerRuntime()
+    events = EventHub()
+    events.subscribe(log_event)
     deps = PerformerDeps(
         runtime=runtime,
         connector=connector or GrpcioPerformerConnector(max_message_size=config.max_message_size),
@@ -165,11 +234,15 @@ async def build_executor(
         ids=ids,
         instance_id=instance_id,
         network=config.performer_network_name or None,
+        policy=deployment_policy(config),
+        events=events,
     )
+    signers = signers if signers is not None else await load_signers(config)
     executor = Executor(
         operator_address=config.operator.address.value,
         avs_settings=avs_settings(config),
-        signers=signers if signers is not None else await load_signers(config),
+        signers=signers,
+        new_avs=new_avs_policy(config, next(iter(signers.values()))),
         deps=deps,
         authenticator=TaskAuthenticator(
             aggregator_keys or simulated_aggregator_keys(config),

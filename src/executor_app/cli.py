@@ -84,6 +84,10 @@ def _fail(message: str) -> int:
 
 async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     app = await build_executor(config, host=host, port=port)
+    log.info(
+        "executor starting",
+        extra={"executorInstance": app.instance_id, "version": _version()},
+    )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 

@@ -5,26 +5,43 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+
+import attrs
 
 from executor_core.addresses import Address, AvsAddress
-from executor_core.avs_performer import AvsPerformer, PerformerDeps
+from executor_core.avs_performer import AvsPerformer
 from executor_core.errors import (
     AvsNotFound,
     ExecutorError,
     InvalidArgument,
+    PerformerNotFound,
     PerformerTimeout,
     ShuttingDown,
     TaskAlreadyRunning,
 )
+from executor_core.events import EventListener
 from executor_core.labels import owner_labels
-from executor_core.performers import PerformerId, PerformerView
-from executor_core.ports import NetworkRef, ResultSigner
+from executor_core.performer_instance import PerformerDeps
+from executor_core.performers import PerformerId, PerformerImage, PerformerView
+from executor_core.ports import ContainerEventKind, NetworkRef, ResultSigner
 from executor_core.settings import AvsSettings
 from executor_core.task_auth import TaskAuthenticator
 from executor_core.tasks import Task, TaskId, TaskResult
 
 log = logging.getLogger("executor_core.executor")
+
+NewAvsPolicy = Callable[[AvsAddress, PerformerImage], tuple[AvsSettings, ResultSigner]]
+"""Settings and result signer for an AVS that DeployArtifact names but the config does not."""
+
+
+@attrs.frozen
+class Deployment:
+    """A completed deployment."""
+
+    deployment_id: str
+    performer_id: PerformerId
+
 
 SIGNING_RESERVE = 0.05
 """Seconds of the caller's deadline kept back for signing after the performer answers."""
@@ -86,6 +103,7 @@ class Executor:
         deps: PerformerDeps,
         authenticator: TaskAuthenticator | None = None,
         default_task_timeout: float = 60.0,
+        new_avs: NewAvsPolicy | None = None,
     ) -> None:
         missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
         if missing:
@@ -101,6 +119,12 @@ class Executor:
         self._in_flight: dict[tuple[AvsAddress, TaskId], Task] = {}
         self._network: NetworkRef | None = None
         self._accepting = False
+        self._new_avs = new_avs
+        self._event_pump: asyncio.Task[None] | None = None
+
+    def subscribe(self, listener: EventListener) -> Callable[[], None]:
+        """Receive every domain event; returns a function that unsubscribes."""
+        return self._deps.events.subscribe(listener)
 
     @property
     def in_flight(self) -> int:
@@ -120,6 +144,7 @@ class Executor:
             self._network = await deps.runtime.ensure_network(
                 deps.network, owner_labels(deps.instance_id)
             )
+        self._event_pump = asyncio.create_task(self._pump_container_events(), name="events")
         results = await asyncio.gather(
             *(performer.start() for performer in self._performers.values()), return_exceptions=True
         )
@@ -195,6 +220,58 @@ class Executor:
                 f"task {task.task_id} did not finish within {budget:.3g} s"
             ) from None
 
+    async def _pump_container_events(self) -> None:
+        """Route Docker die/OOM events to the AVS that owns the container."""
+        labels = owner_labels(self._deps.instance_id)
+        while True:
+            try:
+                async for event in self._deps.runtime.events(labels):
+                    for performer in tuple(self._performers.values()):
+                        instance = performer.find(event.container_id)
+                        if instance is not None:
+                            reason = (
+                                "container was killed for lack of memory"
+                                if event.kind is ContainerEventKind.OOM_KILLED
+                                else f"container exited (code {event.exit_code})"
+                            )
+                            performer.performer_down(instance, reason)
+            except Exception as exc:  # the pump must outlive any one broken stream
+                log.warning("container events unavailable", extra={"error": repr(exc)})
+            await asyncio.sleep(1.0)
+
+    async def deploy_artifact(self, avs_address: AvsAddress, image: PerformerImage) -> Deployment:
+        """Deploy an image blue-green for the AVS; an AVS not served yet gets a new slot."""
+        if not self._accepting:
+            raise ShuttingDown("the executor is not accepting deployments")
+        performer = self._performers.get(avs_address)
+        created = performer is None
+        if performer is None:
+            if self._new_avs is None:
+                raise AvsNotFound(f"no performer serves AVS {avs_address}")
+            settings, signer = self._new_avs(avs_address, image)
+            if settings.verify_aggregator_signature and self._authenticator is None:
+                raise ValueError("the new AVS checks signatures but there is no authenticator")
+            performer = AvsPerformer(settings, self._deps)
+            self._performers[avs_address] = performer
+            self._signers[avs_address] = signer
+        deployment_id = f"deployment-{avs_address.value}-{self._deps.ids.new_id()}"
+        try:
+            performer_id = await performer.deploy(image, deployment_id)
+        except BaseException:
+            if created and not performer.has_performer and not performer.deploying:
+                self._performers.pop(avs_address, None)
+                self._signers.pop(avs_address, None)
+            raise
+        return Deployment(deployment_id=deployment_id, performer_id=performer_id)
+
+    async def remove_performer(self, performer_id: PerformerId) -> None:
+        """Remove a staged performer, or drain and remove an in-service one."""
+        for performer in tuple(self._performers.values()):
+            if performer.holds(performer_id):
+                await performer.remove(performer_id)
+                return
+        raise PerformerNotFound(f"performer with ID {performer_id} not found")
+
     def list_performers(self, avs_address: AvsAddress | None = None) -> list[PerformerView]:
         """Every performer, or those of one AVS."""
         return [
@@ -218,6 +295,10 @@ class Executor:
         await self._stop_performers()
 
     async def _stop_performers(self) -> None:
+        if self._event_pump is not None:
+            self._event_pump.cancel()
+            await asyncio.gather(self._event_pump, return_exceptions=True)
+            self._event_pump = None
         results = await asyncio.gather(
             *(p.stop() for p in self._performers.values()), return_exceptions=True
         )

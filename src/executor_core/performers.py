@@ -11,15 +11,15 @@ import attrs
 from executor_core.addresses import AvsAddress
 
 PERFORMER_PORT = 8080
-_REPOSITORY = re.compile(
+REPOSITORY = re.compile(
     r"[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._\-][a-z0-9]+)*)*"
 )
 _TAG = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.\-]{0,127}")
-_DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _check_repository(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not value or not _REPOSITORY.fullmatch(value):
+    if not value or not REPOSITORY.fullmatch(value):
         raise ValueError(f"{attribute.name}: not a valid image repository: {value!r}")
 
 
@@ -29,7 +29,7 @@ def _check_tag(_: object, attribute: attrs.Attribute[str], value: str) -> None:
 
 
 def _check_digest(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if value and not _DIGEST.fullmatch(value):
+    if value and not DIGEST.fullmatch(value):
         raise ValueError(f"{attribute.name}: must be sha256: followed by 64 hex digits")
 
 

@@ -14,7 +14,7 @@ from typing import Protocol
 import attrs
 
 from executor_core.addresses import Address, AvsAddress
-from executor_core.performers import ContainerSpec, Endpoint, RunningContainer
+from executor_core.performers import ContainerSpec, Endpoint, PerformerImage, RunningContainer
 
 
 class ContainerEventKind(enum.Enum):
@@ -51,6 +51,10 @@ class ContainerRuntime(Protocol):
 
     async def remove_network(self, network_id: str) -> None:
         """Remove a network by id; a network that is already gone is not an error."""
+        ...
+
+    async def ensure_image(self, image: PerformerImage) -> None:
+        """Pull the image unless it is already present (by digest when it has one)."""
         ...
 
     async def start_container(self, spec: ContainerSpec) -> RunningContainer:

@@ -15,7 +15,29 @@ class HealthPolicy:
     check_interval: float = attrs.field(default=15.0, validator=attrs.validators.gt(0))
     timeout: float = attrs.field(default=1.0, validator=attrs.validators.gt(0))
     startup_timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
-    """How long a new performer may take to answer its first health check."""
+    """How long a recreated performer may take to answer its first health check."""
+    failure_threshold: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    """Consecutive failed checks after which the performer is treated as down."""
+
+
+@attrs.frozen
+class DeploymentPolicy:
+    """Timeouts and retry limits of deployments, drains and container recreation."""
+
+    deployment_timeout: float = attrs.field(default=60.0, validator=attrs.validators.gt(0))
+    """From container start to a healthy performer; the image pull has its own bound."""
+    pull_timeout: float = attrs.field(default=600.0, validator=attrs.validators.gt(0))
+    probation_period: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    """After a promotion, a performer that turns unhealthy this soon is rolled back."""
+    drain_timeout: float = attrs.field(default=60.0, validator=attrs.validators.ge(0))
+    """How long tasks may run on a replaced performer before it is removed anyway."""
+    max_recreations: int = attrs.field(default=5, validator=attrs.validators.ge(0))
+    recreate_initial_delay: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
+    recreate_max_delay: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+
+    def recreate_delay(self, attempt: int) -> float:
+        """Back-off before recreation `attempt` (1-based): doubling, capped."""
+        return float(min(self.recreate_initial_delay * 2 ** (attempt - 1), self.recreate_max_delay))
 
 
 @attrs.frozen

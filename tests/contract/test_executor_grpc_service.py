@@ -145,13 +145,61 @@ async def test_list_performers_reports_and_filters(served) -> None:  # type: ign
     assert "avs_address" in details
 
 
-async def test_deployment_rpcs_are_unimplemented_for_now(served) -> None:  # type: ignore[no-untyped-def]
+DIGEST = "sha256:" + "ab" * 32
+
+
+@pytest.mark.parametrize(
+    ("fields", "field"),
+    [
+        ({"avs_address": ""}, "avs_address"),
+        ({"avs_address": "0x12"}, "avs_address"),
+        ({"digest": ""}, "digest"),
+        ({"digest": "sha256:abc"}, "digest"),
+        ({"digest": "ab" * 32}, "digest"),
+        ({"registry_url": ""}, "registry_url"),
+        ({"registry_url": "Not A Repo"}, "registry_url"),
+        ({"registry_url": "127.0.0.1:5000/x@sha256:" + "ab" * 32}, "registry_url"),
+    ],
+)
+async def test_a_bad_deploy_request_names_the_field(  # type: ignore[no-untyped-def]
+    served, fields: dict[str, str], field: str
+) -> None:
     _, _, client = served
-    got, _ = await code_of(client.deploy_artifact(pb.DeployArtifactRequest(avs_address=AVS.value)))
-    assert got == grpc.StatusCode.UNIMPLEMENTED
+    values = {"avs_address": AVS.value, "digest": DIGEST, "registry_url": "127.0.0.1:5000/avs"}
+    values.update(fields)
+    got, details = await code_of(client.deploy_artifact(pb.DeployArtifactRequest(**values)))
+    assert got == grpc.StatusCode.INVALID_ARGUMENT
+    assert details.startswith(f"{field}: ")
+
+
+async def test_deploy_artifact_answers_with_the_deployment_id(served) -> None:  # type: ignore[no-untyped-def]
+    _, _, client = served
+    request = pb.DeployArtifactRequest(
+        avs_address=AVS.value, digest=DIGEST, registry_url="127.0.0.1:5000/avs"
+    )
+    reply = await client.deploy_artifact(request, timeout=10)
+    assert reply.success
+    assert reply.message == "Deployment completed successfully"
+    assert reply.deployment_id.startswith(f"deployment-{AVS.value}-")
+    (performer,) = (await client.list_performers()).performers
+    assert (performer.artifact_registry, performer.artifact_digest) == (
+        "127.0.0.1:5000/avs",
+        DIGEST,
+    )
+
+
+async def test_remove_performer_checks_its_argument_and_removes(served) -> None:  # type: ignore[no-untyped-def]
+    _, _, client = served
     got, details = await code_of(client.remove_performer(""))
     assert got == grpc.StatusCode.INVALID_ARGUMENT
     assert "performer_id" in details
+    got, _ = await code_of(client.remove_performer("performer-unknown"))
+    assert got == grpc.StatusCode.NOT_FOUND
+    (performer,) = (await client.list_performers()).performers
+    reply = await client.remove_performer(performer.performer_id)
+    assert reply.success
+    assert reply.message == f"Performer {performer.performer_id} removed successfully"
+    assert (await client.list_performers()).performers == []
 
 
 async def test_health_and_reflection_are_served(served) -> None:  # type: ignore[no-untyped-def]
@@ -211,6 +259,9 @@ async def test_stopping_reports_not_serving_and_refuses_new_calls(served) -> Non
         (errors.SigningError("x"), grpc.StatusCode.INTERNAL),
         (errors.ShuttingDown("x"), grpc.StatusCode.UNAVAILABLE),
         (errors.RuntimeUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.RegistryUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.DeploymentInProgress("x"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.DeploymentTimeout("x"), grpc.StatusCode.DEADLINE_EXCEEDED),
         (errors.ImageNotFound("x"), grpc.StatusCode.NOT_FOUND),
         (errors.ContainerStartFailed("x"), grpc.StatusCode.FAILED_PRECONDITION),
     ],

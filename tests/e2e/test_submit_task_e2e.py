@@ -24,8 +24,6 @@ from executor_adapters.signing import bn254
 from executor_app.bootstrap import ExecutorApp, build_executor
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.docker_support import (
-    CREATED_BY_THIS_RUN,
-    PERFORMER_LABEL,
     REPO,
     containers_with_label,
     free_port,
@@ -225,16 +223,18 @@ def test_the_cli_serves_until_sigint_and_then_removes_its_containers(
         assert proc.stderr is not None
         for line in proc.stderr:
             lines.append(line)
+            if '"executorInstance"' in line:
+                track_instance(json.loads(line)["executorInstance"])
             if '"executor serving"' in line:
                 break
         else:
             pytest.fail("executor exited before serving:\n" + "".join(lines))
         records = [json.loads(line) for line in lines]
-        ready = [r for r in records if r["msg"] == "performer container ready"]
+        ready = [r for r in records if r["msg"] == "performer promoted"]
         assert ready
         assert ready[0]["avsAddress"] == AVS.lower()
         assert ready[0]["performerId"]
-        CREATED_BY_THIS_RUN.append(f"{PERFORMER_LABEL}={ready[0]['performerId']}")
+        assert ready[0]["deploymentId"].startswith("deployment-")
         proc.send_signal(signal.SIGINT)
         _, rest = proc.communicate(timeout=60)
     finally:
@@ -242,7 +242,7 @@ def test_the_cli_serves_until_sigint_and_then_removes_its_containers(
             proc.kill()
     assert proc.returncode == 0, rest
     assert '"executor stopped"' in rest
-    instance = next(r for r in records if r["msg"] == "performer container ready")["performerId"]
+    instance = ready[0]["performerId"]
     assert containers_with_label(f"com.eigenlayer.hourglass.performer-id={instance}") == []
 
 

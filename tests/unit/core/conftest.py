@@ -18,16 +18,25 @@ from executor_adapters.memory import (
     fake_task_signature,
 )
 from executor_core.addresses import Address, AvsAddress
-from executor_core.avs_performer import PerformerDeps
-from executor_core.executor import Executor
+from executor_core.executor import Executor, NewAvsPolicy
+from executor_core.performer_instance import PerformerDeps
 from executor_core.performers import PerformerImage
-from executor_core.settings import AvsSettings, HealthPolicy
+from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
 from executor_core.task_auth import TaskAuthenticator
 
 AVS = AvsAddress.parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")
 OTHER_AVS = AvsAddress.parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc")
 OPERATOR = "0x6B58f6762689DF33fe8fa3FC40Fb5a3089D3a8cc"
 IMAGE = PerformerImage("hourglass-example-performer", tag="latest")
+FAST_POLICY = DeploymentPolicy(
+    deployment_timeout=2,
+    pull_timeout=2,
+    probation_period=0,
+    drain_timeout=2,
+    max_recreations=3,
+    recreate_initial_delay=0.01,
+    recreate_max_delay=0.05,
+)
 AGGREGATOR = Address.parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906")
 AGGREGATOR_KEY = bytes(range(128))
 
@@ -75,7 +84,12 @@ class Harness:
         return AvsSettings(**values)
 
     def build(
-        self, *settings: AvsSettings, network: str | None = None, timeout: float = 5
+        self,
+        *settings: AvsSettings,
+        network: str | None = None,
+        timeout: float = 5,
+        policy: DeploymentPolicy = FAST_POLICY,
+        new_avs: NewAvsPolicy | None = None,
     ) -> Executor:
         chosen = settings or (self.settings(),)
         executor = Executor(
@@ -90,7 +104,9 @@ class Harness:
                 instance_id="test-instance",
                 network=network,
                 stop_grace=0,
+                policy=policy,
             ),
+            new_avs=new_avs,
             authenticator=TaskAuthenticator(self.aggregator_keys, self.verifier),
             default_task_timeout=timeout,
         )

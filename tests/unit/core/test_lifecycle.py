@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 
+import attrs
 import pytest
 
-from executor_core.errors import ContainerStartFailed, ImageNotFound
+from executor_core.errors import DeploymentTimeout, ImageNotFound
 from executor_core.executor import parse_task
 from executor_core.labels import AVS_ADDRESS_LABEL, EXECUTOR_INSTANCE_LABEL, PERFORMER_ID_LABEL
 from executor_core.performers import PerformerStatus
+from executor_core.settings import HealthPolicy
 
-from .conftest import AVS, OTHER_AVS, Harness
+from .conftest import AVS, FAST_POLICY, OTHER_AVS, Harness
 
 
 async def test_each_avs_gets_one_labelled_performer_in_service(harness: Harness) -> None:
@@ -108,16 +110,15 @@ async def test_a_performer_that_never_becomes_healthy_fails_the_start_and_is_rem
     harness: Harness,
 ) -> None:
     harness.connector.healthy = False
-    executor = harness.build(
-        harness.settings(health=type(harness.settings().health)(0.05, 0.05, startup_timeout=0.3))
-    )
-    with pytest.raises(ContainerStartFailed, match="did not become healthy"):
+    executor = harness.build(policy=attrs.evolve(FAST_POLICY, deployment_timeout=0.3))
+    with pytest.raises(DeploymentTimeout, match="not healthy within"):
         await executor.start()
     assert list(harness.runtime.containers) == []
 
 
 async def test_the_health_watch_notices_an_unhealthy_performer(harness: Harness) -> None:
-    executor = harness.build()
+    never_down = HealthPolicy(check_interval=0.05, timeout=0.5, failure_threshold=1000)
+    executor = harness.build(harness.settings(health=never_down))
     await executor.start()
     for client in harness.connector.clients:
         client.healthy = False

@@ -92,7 +92,7 @@ async def test_with_the_check_explicitly_off_unsigned_tasks_run_and_a_warning_is
 
 
 def test_an_executor_that_must_check_signatures_needs_an_authenticator(harness: Harness) -> None:
-    from executor_core.avs_performer import PerformerDeps
+    from executor_core.performer_instance import PerformerDeps
 
     with pytest.raises(ValueError, match="authenticator"):
         Executor(
