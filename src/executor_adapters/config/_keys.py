@@ -16,11 +16,13 @@ from pathlib import Path
 import attrs
 from cattrs import BaseConverter
 
-from executor_adapters.config._structure import BlsKeyBlock, Problem
-from executor_adapters.config.schema import BlsKeyConfig
+from executor_adapters.config._structure import BlsKeyBlock, EcdsaKeyBlock, Problem
+from executor_adapters.config.schema import BlsKeyConfig, EcdsaKeyConfig
 
 PASSWORD_ENV = "EXECUTOR_BLS_KEYSTORE_PASSWORD"
+ECDSA_PASSWORD_ENV = "EXECUTOR_ECDSA_KEYSTORE_PASSWORD"
 INLINE_SOURCE = "inline keystore"
+PRIVATE_KEY_SOURCE = "signingKeys.ecdsa.privateKey"
 
 
 @attrs.frozen
@@ -29,10 +31,42 @@ class KeyFinder:
 
     base_dir: Path
     environ: Mapping[str, str]
+    default_password_env: str = PASSWORD_ENV
 
     def __call__(self, value: object, converter: BaseConverter) -> BlsKeyConfig:
         """Raise a group of `Problem`s naming each bad key, or return the keystore text."""
         block = converter.structure(value, BlsKeyBlock)
+        keystore, source, password = self._keystore(block)
+        return BlsKeyConfig(keystore=keystore, source=source, password=password)
+
+    def ecdsa(self, value: object, converter: BaseConverter) -> EcdsaKeyConfig:
+        """Structure `signingKeys.ecdsa`: a keystore as for BLS, or `privateKey` instead."""
+        block = converter.structure(value, EcdsaKeyBlock)
+        finder = attrs.evolve(self, default_password_env=ECDSA_PASSWORD_ENV)
+        if block.private_key is not None:
+            others = [
+                key
+                for key in (
+                    "keystore",
+                    "keystore_file",
+                    "password",
+                    "password_file",
+                    "password_env",
+                )
+                if getattr(block, key) is not None
+            ]
+            if others:
+                problem = "privateKey cannot be combined with a keystore or a password"
+                raise ExceptionGroup("ECDSA key problems", [Problem(None, problem)])
+            key = block.private_key.removeprefix("0x")
+            if len(key) != 64 or any(c not in "0123456789abcdefABCDEF" for c in key):
+                problem = "must be 64 hex digits (0x optional)"
+                raise ExceptionGroup("ECDSA key problems", [Problem("privateKey", problem)])
+            return EcdsaKeyConfig(source=PRIVATE_KEY_SOURCE, private_key=key)
+        keystore, source, password = finder._keystore(block)
+        return EcdsaKeyConfig(keystore=keystore, source=source, password=password)
+
+    def _keystore(self, block: BlsKeyBlock) -> tuple[str, str, str]:
         problems: list[Problem] = []
         keystore = source = ""
         if (block.keystore is None) == (block.keystore_file is None):
@@ -51,8 +85,8 @@ class KeyFinder:
             problems.append(Problem("keystore", "must be keystore JSON text"))
         password = self._password(block, problems)
         if problems:
-            raise ExceptionGroup("BLS key problems", problems)
-        return BlsKeyConfig(keystore=keystore, source=source, password=password)
+            raise ExceptionGroup("key problems", problems)
+        return keystore, source, password
 
     def _path(self, name: str) -> Path:
         path = Path(name).expanduser()
@@ -104,4 +138,4 @@ class KeyFinder:
             return self.environ.get(name, "")
         elif block.password is not None:
             return block.password
-        return self.environ.get(PASSWORD_ENV, "")
+        return self.environ.get(self.default_password_env, "")

@@ -30,6 +30,8 @@ from executor_adapters.config.schema import (
     AggregatorPeerConfig,
     AvsPerformerConfig,
     BlsKeyConfig,
+    DeploymentConfig,
+    EcdsaKeyConfig,
     ExecutorConfig,
     HealthCheckConfig,
     LogFormat,
@@ -37,6 +39,7 @@ from executor_adapters.config.schema import (
     LogLevel,
     OperatorConfig,
     PeeringSimulationConfig,
+    RecreateConfig,
     SigningCurve,
     SigningKeysConfig,
     SimulationConfig,
@@ -79,6 +82,13 @@ class BlsKeyBlock:
     password_env: str | None = None
 
 
+@attrs.frozen(kw_only=True)
+class EcdsaKeyBlock(BlsKeyBlock):
+    """`operator.signingKeys.ecdsa` as written: a keystore like BLS, or a raw key."""
+
+    private_key: str | None = None
+
+
 _BLOCKS: frozenset[type] = frozenset(
     {
         ExecutorConfig,
@@ -90,8 +100,11 @@ _BLOCKS: frozenset[type] = frozenset(
         PeeringSimulationConfig,
         AggregatorPeerConfig,
         LoggingConfig,
+        DeploymentConfig,
+        RecreateConfig,
         _ImageBlock,
         BlsKeyBlock,
+        EcdsaKeyBlock,
     }
 )
 
@@ -252,7 +265,10 @@ def _passthrough(value: object, _: object) -> object:
     return value
 
 
-def make_converter(bls: Callable[[object, BaseConverter], BlsKeyConfig]) -> Converter:
+def make_converter(
+    bls: Callable[[object, BaseConverter], BlsKeyConfig],
+    ecdsa: Callable[[object, BaseConverter], EcdsaKeyConfig],
+) -> Converter:
     """Build the converter; scalars pass through so that field validators word the problem."""
     converter = Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(int, _passthrough)
@@ -264,6 +280,7 @@ def make_converter(bls: Callable[[object, BaseConverter], BlsKeyConfig]) -> Conv
     converter.register_structure_hook(AvsAddress, lambda value, _: AvsAddress(text_value(value)))
     converter.register_structure_hook(PerformerImage, _image(converter))
     converter.register_structure_hook(BlsKeyConfig, lambda value, _: bls(value, converter))
+    converter.register_structure_hook(EcdsaKeyConfig, lambda value, _: ecdsa(value, converter))
     for choice in (SigningCurve, LogLevel, LogFormat):  # before `str` would match them
         converter.register_structure_hook(choice, _enum_hook(choice))
     converter.register_structure_hook_factory(

@@ -29,7 +29,7 @@ from ruamel.yaml.nodes import ScalarNode
 from executor_adapters.config._keys import KeyFinder
 from executor_adapters.config._structure import describe, make_converter
 from executor_adapters.config.errors import ConfigError
-from executor_adapters.config.schema import ExecutorConfig
+from executor_adapters.config.schema import ExecutorConfig, SigningCurve
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -116,7 +116,8 @@ def parse_config(
         raise ConfigError([f"{source}: is empty"])
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: must be a mapping of keys at the top level"])
-    converter = make_converter(KeyFinder(Path(base_dir), environ))
+    keys = KeyFinder(Path(base_dir), environ)
+    converter = make_converter(keys, keys.ecdsa)
     problems: list[str] = []
     config: ExecutorConfig | None = None
     try:
@@ -128,6 +129,7 @@ def parse_config(
     if config is not None:
         config = _resolve_peers_file(config, Path(base_dir))
         problems.extend(_peering_problems(config))
+        problems.extend(_key_problems(config))
     if problems or config is None:
         raise ConfigError(problems)
     return attrs.evolve(config, **changes) if changes else config
@@ -142,6 +144,29 @@ def _resolve_peers_file(config: ExecutorConfig, base_dir: Path) -> ExecutorConfi
     peering = attrs.evolve(peering, aggregator_peers_file=resolved)
     simulation = attrs.evolve(config.simulation, simulate_peering=peering)
     return attrs.evolve(config, simulation=simulation)
+
+
+def _key_problems(config: ExecutorConfig) -> list[str]:
+    """Every AVS needs a key of its signing curve, and the operator needs at least one key."""
+    keys = config.operator.signing_keys
+    if keys.bls is None and keys.bls381 is None and keys.ecdsa is None:
+        return ["operator.signingKeys: give at least one of bls, bls381, ecdsa"]
+    available = {
+        SigningCurve.BN254: keys.bls is not None,
+        SigningCurve.BLS381: keys.bls381 is not None or keys.bls is not None,
+        SigningCurve.ECDSA: keys.ecdsa is not None,
+    }
+    needed = {
+        SigningCurve.BN254: "operator.signingKeys.bls",
+        SigningCurve.BLS381: "operator.signingKeys.bls381 (or .bls)",
+        SigningCurve.ECDSA: "operator.signingKeys.ecdsa",
+    }
+    return [
+        f"avsPerformers[{index}].signingCurve: {entry.signing_curve} "
+        f"needs {needed[entry.signing_curve]}"
+        for index, entry in enumerate(config.avs_performers)
+        if not available[entry.signing_curve]
+    ]
 
 
 def _peering_problems(config: ExecutorConfig) -> list[str]:

@@ -25,6 +25,10 @@ Our additions, all optional:
 - `taskTimeout` (default 60 s): the deadline of a task whose caller sets none.
 - `maxMessageSize` (default 4 MiB): the largest gRPC message sent or received.
 - `logging.{level, format}` (defaults `info`, `json`): the keys the published docs describe.
+- `deployment.{timeout, pullTimeout, probationPeriod, drainTimeout}` (60 s, 600 s, 30 s, 60 s)
+  and `deployment.recreate.{maxAttempts, initialDelay, maxDelay}` (5, 2 s, 30 s): blue-green
+  deployments and the recreation of dead performers; `avsPerformers[].health.failureThreshold`
+  (default 3) consecutive failed checks make a performer count as down.
 - `avsPerformers[].verifyAggregatorSignature` (default true): check each task's aggregator
   signature against the aggregator peers; an AVS may turn it off only explicitly.
 - `simulation.simulatePeering.aggregatorPeersFile`: more aggregator peers in a file of their own
@@ -60,6 +64,7 @@ class SigningCurve(enum.StrEnum):
 
     BN254 = "bn254"
     BLS381 = "bls381"
+    ECDSA = "ecdsa"
 
 
 class LogLevel(enum.StrEnum):
@@ -146,6 +151,13 @@ def _positive_seconds(_: object, __: attrs.Attribute[Any], value: object) -> Non
         raise ValueError("must be greater than 0")
 
 
+def _non_negative_seconds(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a duration")
+    if not value >= 0 or value == float("inf"):
+        raise ValueError("must be 0 or more")
+
+
 def _network_name(_: object, __: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, str) or (value and not _NETWORK_NAME.fullmatch(value)):
         raise ValueError("must be empty or a Docker network name (letters, digits, _ . -)")
@@ -181,10 +193,28 @@ class BlsKeyConfig:
 
 
 @attrs.frozen(kw_only=True)
-class SigningKeysConfig:
-    """The operator's signing keys; only BLS is used to sign task results."""
+class EcdsaKeyConfig:
+    """The operator's ECDSA key: a Web3 v3 keystore (read, not decrypted) or a raw hex key."""
 
-    bls: BlsKeyConfig
+    keystore: str = attrs.field(default="", validator=_is_str, repr=False)
+    """Web3 Secret Storage v3 JSON text; empty when `private_key` is given instead."""
+    source: str = attrs.field(validator=_non_empty_str)
+    password: str = attrs.field(default="", validator=_is_str, repr=False)
+    private_key: str = attrs.field(default="", validator=_is_str, repr=False)
+    """Hex secp256k1 key, for development only: the executor warns when it is used."""
+
+
+@attrs.frozen(kw_only=True)
+class SigningKeysConfig:
+    """The operator's result-signing keys; each AVS's `signingCurve` picks one.
+
+    `bls` holds a bn254 or bls381 keystore; `bls381` is for operators who also serve AVSs on
+    the other BLS curve (a bls381 AVS uses it when given, `bls` otherwise).
+    """
+
+    bls: BlsKeyConfig | None = None
+    bls381: BlsKeyConfig | None = None
+    ecdsa: EcdsaKeyConfig | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -201,6 +231,30 @@ class HealthCheckConfig:
 
     check_interval: float = attrs.field(default=15.0, validator=_positive_seconds)
     timeout: float = attrs.field(default=1.0, validator=_positive_seconds)
+    failure_threshold: int = attrs.field(default=3, validator=_int_in(1, 1000))
+    """Consecutive failed checks after which the performer is recreated."""
+
+
+@attrs.frozen(kw_only=True)
+class RecreateConfig:
+    """How a dead or unhealthy performer's container is recreated: back-off, then give up."""
+
+    max_attempts: int = attrs.field(default=5, validator=_int_in(0, 100))
+    initial_delay: float = attrs.field(default=2.0, validator=_positive_seconds)
+    max_delay: float = attrs.field(default=30.0, validator=_positive_seconds)
+
+
+@attrs.frozen(kw_only=True)
+class DeploymentConfig:
+    """Blue-green deployment limits (seconds)."""
+
+    timeout: float = attrs.field(default=60.0, validator=_positive_seconds)
+    """From container start until the new performer must be healthy."""
+    pull_timeout: float = attrs.field(default=600.0, validator=_positive_seconds)
+    probation_period: float = attrs.field(default=30.0, validator=_non_negative_seconds)
+    """After promotion, a performer that turns unhealthy this soon is rolled back; 0 = never."""
+    drain_timeout: float = attrs.field(default=60.0, validator=_non_negative_seconds)
+    recreate: RecreateConfig = attrs.field(factory=RecreateConfig)
 
 
 @attrs.frozen(kw_only=True)
@@ -280,6 +334,7 @@ class ExecutorConfig:
         default=DEFAULT_MAX_MESSAGE_SIZE, validator=_int_in(1, MAX_MESSAGE_SIZE_LIMIT)
     )
     logging: LoggingConfig = attrs.field(factory=LoggingConfig)
+    deployment: DeploymentConfig = attrs.field(factory=DeploymentConfig)
 
     def with_network(self, name: str) -> ExecutorConfig:
         """Return a copy whose performers join Docker network `name` (the CLI flag's override)."""

@@ -23,7 +23,11 @@ from executor_adapters.signing.bn254 import (
     verify,
     verify_solidity,
 )
-from executor_adapters.signing.bn254_signer import PyEccBn254ResultSigner, load_bn254_signer
+from executor_adapters.signing.bn254_signer import (
+    Bn254ResultSigner,
+    PyEccBn254ResultSigner,
+    load_bn254_signer,
+)
 from executor_adapters.signing.ecdsa import address_of, recover_address, sign_hash
 from executor_adapters.signing.ecdsa_signer import EcdsaResultSigner
 from executor_adapters.signing.keccak import keccak256
@@ -53,6 +57,7 @@ __all__ = [
     "DEFAULT_DST",
     "DEFAULT_SCRYPT",
     "Bls381ResultSigner",
+    "Bn254ResultSigner",
     "Curve",
     "EcdsaResultSigner",
     "KeystoreError",

@@ -64,7 +64,8 @@ def test_every_config_problem_is_reported_at_once_with_its_path(tmp_path: Path) 
     assert "Traceback" not in result.stderr
     lines = result.stderr.strip().splitlines()
     assert any(
-        "avsPerformers[0].signingCurve: must be one of bn254, bls381" in line for line in lines
+        "avsPerformers[0].signingCurve: must be one of bn254, bls381, ecdsa" in line
+        for line in lines
     )
     assert any("operator.address" in line for line in lines)
 

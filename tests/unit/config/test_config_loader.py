@@ -199,10 +199,11 @@ def test_the_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
     ("document", "line"),
     [
         (with_value(minimal(), "avsPerformers.0.signingCurve", "bn25"),
-         "avsPerformers[0].signingCurve: must be one of bn254, bls381"),
+         "avsPerformers[0].signingCurve: must be one of bn254, bls381, ecdsa"),
         (without(minimal(), "operator.address"), "operator.address: required"),
         (without(minimal(), "avsPerformers"), "avsPerformers: required"),
-        (without(minimal(), "operator.signingKeys.bls"), "operator.signingKeys.bls: required"),
+        (without(minimal(), "operator.signingKeys.bls"),
+         "operator.signingKeys: give at least one of bls, bls381, ecdsa"),
         (without(minimal(), "avsPerformers.0.signingCurve"),
          "avsPerformers[0].signingCurve: required"),
         (minimal() | {"grpcPort": 0}, "grpcPort: must be an integer between 1 and 65535"),
@@ -292,7 +293,7 @@ def test_every_problem_of_a_file_is_reported_at_once() -> None:
     document = without(document, "operator.address")
     assert problems_of(document) == [
         "operator.address: required",
-        "avsPerformers[0].signingCurve: must be one of bn254, bls381",
+        "avsPerformers[0].signingCurve: must be one of bn254, bls381, ecdsa",
         "avsPerformers[1].image.tag: required",
         "grpcPort: must be an integer between 1 and 65535",
         "bar: unknown key",
@@ -473,7 +474,7 @@ def test_values_built_in_code_are_validated_like_the_file() -> None:
         attrs.evolve(entry, worker_count=0)
     with pytest.raises(ValueError, match="must be greater than 0"):
         HealthCheckConfig(timeout=0)
-    with pytest.raises(ValueError, match="must be one of bn254, bls381"):
+    with pytest.raises(ValueError, match="must be one of bn254, bls381, ecdsa"):
         AvsPerformerConfig(
             avs_address=entry.avs_address,
             image=entry.image,
