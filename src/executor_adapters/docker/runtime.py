@@ -158,8 +158,14 @@ class AiodockerContainerRuntime:
         """
         docker = self._client()
         await self._ensure_image(docker, spec.image.reference)
-        with translate_errors(f"create container {spec.name}", not_found=ImageNotFound):
-            container = await docker.containers.create(container_config(spec), name=spec.name)
+        try:
+            with translate_errors(f"create container {spec.name}", not_found=ImageNotFound):
+                container = await docker.containers.create(container_config(spec), name=spec.name)
+        except asyncio.CancelledError:
+            # Cancelled while the engine may already have created it: the name is all we know,
+            # and no other container can hold it (a name in use fails the create instead).
+            await self._discard(docker.containers.container(spec.name))
+            raise
         try:
             with translate_errors(
                 f"start container {spec.name}",
