@@ -324,7 +324,10 @@ def test_verify_accepts_valid_signatures_and_rejects_flipped_bits(
     sol, rfc = fast_bn254.sign_solidity(sk, digest), fast_bn254.sign(sk, msg)
     assert fast_bn254.verify_solidity(pk, digest, sol)
     assert fast_bn254.verify(pk, msg, rfc)
-    assert not fast_bn254.verify_solidity(pk, _flip(digest, bit), sol)
+    flipped = _flip(digest, bit)
+    # try-and-increment maps some neighbouring digests to one point (0 and 1 both give (1, 2))
+    if fast_bn254.solidity_hash_to_g1(flipped) != fast_bn254.solidity_hash_to_g1(digest):
+        assert not fast_bn254.verify_solidity(pk, flipped, sol)
     assert not fast_bn254.verify_solidity(pk, digest, _flip(sol, bit))
     assert not fast_bn254.verify(pk, msg + b"\x00", rfc)
     assert not fast_bn254.verify(pk, msg, _flip(rfc, bit))
