@@ -26,8 +26,8 @@ test-unit: setup  ## unit tests only (no Docker needed)
 	$(PY) -m pytest -q tests/unit
 
 lint: setup  ## ruff over everything, mypy --strict over the packages
-	$(PY) -m ruff check src tests examples scripts
-	$(PY) -m ruff format --check src tests examples scripts
+	$(PY) -m ruff check src tests examples scripts bench
+	$(PY) -m ruff format --check src tests examples scripts bench
 	$(PY) -m mypy --strict $(PACKAGES)
 
 proto: setup  ## regenerate src/hourglass_proto from proto/

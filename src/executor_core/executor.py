@@ -43,6 +43,7 @@ class Deployment:
     performer_id: PerformerId
 
 
+NETWORK_REMOVAL_ATTEMPTS = 6
 SIGNING_RESERVE = 0.05
 """Seconds of the caller's deadline kept back for signing after the performer answers."""
 
@@ -306,8 +307,17 @@ class Executor:
             if isinstance(result, BaseException):
                 log.error("could not remove a performer", extra={"error": str(result)})
         if self._network is not None and self._network.created:
-            try:
-                await self._deps.runtime.remove_network(self._network.network_id)
-            except ExecutorError as exc:
-                log.error("could not remove the performer network", extra={"error": str(exc)})
+            await self._remove_network(self._network.network_id)
             self._network = None
+
+    async def _remove_network(self, network_id: str) -> None:
+        """The engine may still be detaching just-removed containers; retry for a moment."""
+        for attempt in range(NETWORK_REMOVAL_ATTEMPTS):
+            try:
+                await self._deps.runtime.remove_network(network_id)
+                return
+            except ExecutorError as exc:
+                if attempt == NETWORK_REMOVAL_ATTEMPTS - 1:
+                    log.error("could not remove the performer network", extra={"error": str(exc)})
+                    return
+            await asyncio.sleep(0.5)

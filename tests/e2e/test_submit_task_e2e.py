@@ -27,6 +27,7 @@ from tests.docker_support import (
     REPO,
     containers_with_label,
     free_port,
+    networks_with_label,
     require_example_image,
     track_instance,
 )
@@ -242,8 +243,10 @@ def test_the_cli_serves_until_sigint_and_then_removes_its_containers(
             proc.kill()
     assert proc.returncode == 0, rest
     assert '"executor stopped"' in rest
-    instance = ready[0]["performerId"]
-    assert containers_with_label(f"com.eigenlayer.hourglass.performer-id={instance}") == []
+    performer = ready[0]["performerId"]
+    assert containers_with_label(f"com.eigenlayer.hourglass.performer-id={performer}") == []
+    instance = next(r["executorInstance"] for r in records if "executorInstance" in r)
+    assert networks_with_label(f"com.eigenlayer.hourglass.executor-instance={instance}") == []
 
 
 async def test_a_performer_that_is_down_gives_unavailable_quickly(run_id: str) -> None:
