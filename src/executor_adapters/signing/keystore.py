@@ -13,6 +13,7 @@ import hmac
 import json
 import re
 import unicodedata
+from dataclasses import dataclass
 from typing import Any, NoReturn
 
 from Crypto.Cipher import AES
@@ -130,18 +131,46 @@ def decrypt_eip2335(keystore_json_text: str, password: str, *, source: str) -> b
 def _derive_key(kdf: dict[str, Any], password: bytes, source: str) -> bytes:
     function = _string(kdf, "function", source, "crypto.kdf.")
     params = _object(kdf, "params", source, prefix="crypto.kdf.")
-    prefix = "crypto.kdf.params."
+    return derive_key(function, params, password, source=source, prefix="crypto.kdf.params.")
+
+
+@dataclass(frozen=True)
+class KdfBounds:
+    """Parameter ranges a keystore format accepts (go-ethereum's v3 files are laxer)."""
+
+    salt_bytes: tuple[int, int] = _SALT_BYTES
+    scrypt_n: tuple[int, int] = _SCRYPT_N
+    pbkdf2_c: tuple[int, int] = _PBKDF2_C
+
+
+EIP2335_BOUNDS = KdfBounds()
+
+
+def derive_key(
+    function: str,
+    params: dict[str, Any],
+    password: bytes,
+    *,
+    source: str,
+    prefix: str,
+    bounds: KdfBounds = EIP2335_BOUNDS,
+) -> bytes:
+    """Run the keystore's KDF (scrypt or pbkdf2-hmac-sha256) within the format's bounds.
+
+    Shared by EIP-2335 and Web3 v3 files, which place the same parameters differently;
+    `prefix` is where they sit, for messages.
+    """
     dklen = _integer(params, "dklen", source, prefix)
     if dklen != _DKLEN:
         _fail(source, f"{prefix}dklen must be {_DKLEN}, got {dklen}")
     salt = _hex(params, "salt", source, prefix)
-    _bounded(source, f"{prefix}salt length", len(salt), _SALT_BYTES)
+    _bounded(source, f"{prefix}salt length", len(salt), bounds.salt_bytes)
 
     if function == "scrypt":
         n = _integer(params, "n", source, prefix)
         r = _integer(params, "r", source, prefix)
         p = _integer(params, "p", source, prefix)
-        _bounded(source, f"{prefix}n", n, _SCRYPT_N)
+        _bounded(source, f"{prefix}n", n, bounds.scrypt_n)
         if n & (n - 1):
             _fail(source, f"{prefix}n must be a power of two, got {n}")
         _bounded(source, f"{prefix}r", r, _SCRYPT_R)
@@ -159,7 +188,7 @@ def _derive_key(kdf: dict[str, Any], password: bytes, source: str) -> bytes:
         if prf != "hmac-sha256":
             _fail(source, f"unsupported pbkdf2 prf {prf!r}")
         c = _integer(params, "c", source, prefix)
-        _bounded(source, f"{prefix}c", c, _PBKDF2_C)
+        _bounded(source, f"{prefix}c", c, bounds.pbkdf2_c)
         return hashlib.pbkdf2_hmac("sha256", password, salt, c, dklen)
     if not function:
         _fail(source, "missing field crypto.kdf.function")

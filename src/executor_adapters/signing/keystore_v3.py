@@ -20,7 +20,6 @@ event loop.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import hmac
 from typing import Any
 
@@ -29,14 +28,14 @@ from Crypto.Cipher import AES
 from executor_adapters.signing import ecdsa
 from executor_adapters.signing.keccak import keccak256
 from executor_adapters.signing.keystore import (
+    KdfBounds,
     KeystoreError,
-    _bounded,
     _fail,
     _hex,
-    _integer,
     _object,
     _parse,
     _string,
+    derive_key,
 )
 
 __all__ = [
@@ -48,13 +47,7 @@ __all__ = [
     "v3_crypto_object",
 ]
 
-_SCRYPT_N = (2, 1 << 20)
-_SCRYPT_R = (1, 32)
-_SCRYPT_P = (1, 16)
-_SCRYPT_MAX_BLOCK_MEMORY = 1 << 30
-_PBKDF2_C = (1, 10_000_000)
-_SALT_BYTES = (0, 1024)
-_DKLEN = 32
+_V3_BOUNDS = KdfBounds(salt_bytes=(0, 1024), scrypt_n=(2, 1 << 20), pbkdf2_c=(1, 10_000_000))
 _IV_BYTES = 16
 _ECDSA_KEY_BYTES = 32
 
@@ -101,36 +94,9 @@ def decrypt_v3_crypto(crypto: dict[str, Any], password: str, *, source: str) -> 
 def _derive_key(crypto: dict[str, Any], password: bytes, source: str) -> bytes:
     function = _string(crypto, "kdf", source, "crypto.")
     params = _object(crypto, "kdfparams", source, prefix="crypto.")
-    prefix = "crypto.kdfparams."
-    dklen = _integer(params, "dklen", source, prefix)
-    if dklen != _DKLEN:
-        _fail(source, f"{prefix}dklen must be {_DKLEN}, got {dklen}")
-    salt = _hex(params, "salt", source, prefix)
-    _bounded(source, f"{prefix}salt length", len(salt), _SALT_BYTES)
-    if function == "scrypt":
-        n = _integer(params, "n", source, prefix)
-        r = _integer(params, "r", source, prefix)
-        p = _integer(params, "p", source, prefix)
-        _bounded(source, f"{prefix}n", n, _SCRYPT_N)
-        if n & (n - 1):
-            _fail(source, f"{prefix}n must be a power of two, got {n}")
-        _bounded(source, f"{prefix}r", r, _SCRYPT_R)
-        _bounded(source, f"{prefix}p", p, _SCRYPT_P)
-        if 128 * n * r > _SCRYPT_MAX_BLOCK_MEMORY:
-            _fail(source, f"scrypt parameters need more than 1 GiB (n={n}, r={r})")
-        maxmem = 128 * r * (n + p + 2) + (1 << 20)
-        try:
-            return hashlib.scrypt(password, salt=salt, n=n, r=r, p=p, maxmem=maxmem, dklen=dklen)
-        except (ValueError, MemoryError) as exc:
-            _fail(source, f"scrypt failed: {exc}")
-    if function == "pbkdf2":
-        prf = _string(params, "prf", source, prefix)
-        if prf != "hmac-sha256":
-            _fail(source, f"unsupported pbkdf2 prf {prf!r}")
-        c = _integer(params, "c", source, prefix)
-        _bounded(source, f"{prefix}c", c, _PBKDF2_C)
-        return hashlib.pbkdf2_hmac("sha256", password, salt, c, dklen)
-    _fail(source, f"unsupported kdf {function!r}")
+    return derive_key(
+        function, params, password, source=source, prefix="crypto.kdfparams.", bounds=_V3_BOUNDS
+    )
 
 
 def decrypt_web3_v3(keystore_json_text: str, password: str, *, source: str) -> bytes:
