@@ -269,7 +269,9 @@ class AvsPerformer:
 
     def performer_down(self, instance: PerformerInstance, reason: str) -> None:
         """React to a dead or unhealthy container: roll back, recreate, or let it go."""
-        if instance.retired or instance in self._recovering or self._stopped:
+        # Already down: its rollback or recreation is under way (an OOM kill reports twice), or
+        # recreation gave up and it stays down until a deployment replaces it.
+        if instance.retired or instance.down or instance in self._recovering or self._stopped:
             return
         instance.resource_healthy = False
         instance.application_healthy = False
@@ -304,6 +306,8 @@ class AvsPerformer:
                 self._recovering.add(failed)
                 await self._recreate(failed)
             return
+        if self._probation is not None and self._probation[0].performer_id == performer_id:
+            self._probation = None  # its fallback would be the image that just failed
         self._deps.events.emit(
             DeploymentRolledBack(self._avs, deployment_id, failed.performer_id, performer_id, image)
         )
