@@ -149,7 +149,8 @@ class AvsPerformer:
             if instance is not None:
                 if self._next is instance:
                     self._next = None
-                await self._retire(instance)
+                if not instance.retired:  # RemovePerformer may have removed it already
+                    await self._retire(instance)
             emit(DeploymentFailed(self._avs, deployment_id, reason, type(exc).__name__))
             log.warning("deployment failed", extra={**fields, "error": reason})
             raise

@@ -23,6 +23,7 @@ from executor_core.events import (
     DeploymentRolledBack,
     DomainEvent,
     PerformerRecreated,
+    PerformerRemoved,
     PerformerStaged,
     PerformerUnhealthy,
 )
@@ -245,6 +246,8 @@ async def test_removing_a_staged_performer_fails_its_deployment(harness: Harness
     with pytest.raises(ContainerStartFailed):
         await deploying
     assert [v.image for v in executor.list_performers()] == [V1]
+    removed = [e for e in of(PerformerRemoved, events) if e.performer_id == staged.performer_id]  # type: ignore[union-attr]
+    assert len(removed) == 1
 
 
 async def test_removing_the_in_service_performer_drains_it_and_leaves_none(
