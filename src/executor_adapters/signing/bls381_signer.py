@@ -8,11 +8,8 @@ applies the c18d70e rule, a signature over `keccak256(output)`, with crypto-libs
 
 from __future__ import annotations
 
-import asyncio
-
 from executor_adapters.signing import bls381
-from executor_adapters.signing.keccak import keccak256
-from executor_core.errors import SigningError
+from executor_adapters.signing._off_loop import sign_output_in_thread
 
 __all__ = ["Bls381ResultSigner"]
 
@@ -62,10 +59,7 @@ class Bls381ResultSigner:
         Raises:
             SigningError: the signature could not be computed.
         """
-        try:
-            return await asyncio.to_thread(self.sign_digest, keccak256(output))
-        except Exception as exc:
-            raise SigningError(f"BLS12-381 result signing failed: {exc}") from exc
+        return await sign_output_in_thread(self.sign_digest, output, scheme="BLS12-381")
 
     def __repr__(self) -> str:
         # Never show the secret; the key's prefix is enough to tell signers apart in logs.

@@ -13,9 +13,8 @@ import asyncio
 from typing import Self
 
 from executor_adapters.signing import bn254
-from executor_adapters.signing.keccak import keccak256
+from executor_adapters.signing._off_loop import sign_output_in_thread
 from executor_adapters.signing.keystore import KeystoreError, decrypt_eip2335
-from executor_core.errors import SigningError
 
 __all__ = ["Bn254ResultSigner", "PyEccBn254ResultSigner", "load_bn254_signer"]
 
@@ -84,10 +83,7 @@ class Bn254ResultSigner:
         Raises:
             SigningError: the signature could not be computed.
         """
-        try:
-            return await asyncio.to_thread(self.sign_digest, keccak256(output))
-        except Exception as exc:
-            raise SigningError(f"BN254 result signing failed: {exc}") from exc
+        return await sign_output_in_thread(self.sign_digest, output, scheme="BN254")
 
     def __repr__(self) -> str:
         # Never show the secret; the key's prefix is enough to tell signers apart in logs.

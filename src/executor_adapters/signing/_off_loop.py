@@ -1,0 +1,19 @@
+"""Result signing in a worker thread, shared by the signers whose curve math takes a while."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+
+from executor_adapters.signing.keccak import keccak256
+from executor_core.errors import SigningError
+
+
+async def sign_output_in_thread(
+    sign_digest: Callable[[bytes], bytes], output: bytes, *, scheme: str
+) -> bytes:
+    """Sign `keccak256(output)` off the event loop; any failure becomes a `SigningError`."""
+    try:
+        return await asyncio.to_thread(sign_digest, keccak256(output))
+    except Exception as exc:
+        raise SigningError(f"{scheme} result signing failed: {exc}") from exc
