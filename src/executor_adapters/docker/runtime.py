@@ -8,7 +8,8 @@ import json
 import logging
 import math
 import time
-from collections.abc import AsyncGenerator, Mapping
+from collections.abc import AsyncGenerator, Awaitable, Callable, Coroutine, Mapping
+from typing import Any, TypeVar
 
 import aiodocker
 from aiodocker.containers import DockerContainer
@@ -45,6 +46,8 @@ from executor_core.ports import ContainerEvent, NetworkRef
 __all__ = ["AiodockerContainerRuntime"]
 
 log = logging.getLogger("executor_adapters.docker")
+
+T = TypeVar("T")
 
 _LOG_TAIL_LINES = 20
 _LOG_TAIL_CHARS = 2000
@@ -158,21 +161,18 @@ class AiodockerContainerRuntime:
         """
         docker = self._client()
         await self._ensure_image(docker, spec.image.reference)
-        try:
-            with translate_errors(f"create container {spec.name}", not_found=ImageNotFound):
-                container = await docker.containers.create(container_config(spec), name=spec.name)
-        except asyncio.CancelledError:
-            # Cancelled while the engine may already have created it: the name is all we know,
-            # and no other container can hold it (a name in use fails the create instead).
-            await self._discard(docker.containers.container(spec.name))
-            raise
+        with translate_errors(f"create container {spec.name}", not_found=ImageNotFound):
+            container = await _engine_answer(
+                docker.containers.create(container_config(spec), name=spec.name),
+                undo=self._discard,
+            )
         try:
             with translate_errors(
                 f"start container {spec.name}",
                 not_found=ContainerStartFailed,
                 failed=ContainerStartFailed,
             ):
-                await container.start()
+                await _engine_answer(container.start())
             host_port = await self._wait_until_serving(container, spec.name)
         except BaseException:
             await self._discard(container)
@@ -358,3 +358,27 @@ class AiodockerContainerRuntime:
         docker, self._docker = self._docker, None
         if self._owns_client and docker is not None:
             await docker.close()
+
+
+async def _engine_answer(
+    request: Coroutine[Any, Any, T],
+    *,
+    undo: Callable[[T], Awaitable[None]] | None = None,
+) -> T:
+    """Await an engine request that cancellation must not cut short.
+
+    A cancelled HTTP request does not stop the engine: it goes on creating or starting the
+    container, and shows it in listings before it will find it by name. Cleaning up at that
+    moment races the engine, so a cancelled caller first waits for the engine's answer, undoes
+    what it made, then takes the cancellation.
+    """
+    pending = asyncio.ensure_future(request)
+    try:
+        return await asyncio.shield(pending)
+    except asyncio.CancelledError:
+        while not pending.done():
+            with contextlib.suppress(asyncio.CancelledError):
+                await asyncio.wait({pending})
+        if undo is not None and not pending.cancelled() and pending.exception() is None:
+            await undo(pending.result())
+        raise
