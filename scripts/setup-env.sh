@@ -25,8 +25,16 @@ if [ "${#missing[@]}" -gt 0 ]; then
     exit 1
   fi
   log "installing ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}" >/dev/null
+  # apt and debconf talk on stderr even when all is well; show what they said only on failure.
+  apt_log=$(mktemp /tmp/executor-apt.XXXXXX.log)
+  if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+    && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"; } \
+    >"$apt_log" 2>&1; then
+    log "apt-get failed; last lines of its output:"
+    tail -n 20 "$apt_log" >&2
+    exit 1
+  fi
+  rm -f "$apt_log"
 fi
 
 if docker_answers; then

@@ -16,8 +16,14 @@ if [ ! -x "$venv/bin/python" ]; then
     rm -rf "$venv"
     if [ "$(id -u)" -eq 0 ] && command -v apt-get >/dev/null 2>&1; then
       log "installing python3-venv"
-      DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null
-      DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv >/dev/null
+      apt_log=$(mktemp /tmp/executor-apt.XXXXXX.log)
+      if ! { DEBIAN_FRONTEND=noninteractive apt-get update -q \
+        && DEBIAN_FRONTEND=noninteractive apt-get install -y -q python3-venv; } >"$apt_log" 2>&1; then
+        log "apt-get failed; last lines of its output:"
+        tail -n 20 "$apt_log" >&2
+        exit 1
+      fi
+      rm -f "$apt_log"
     fi
     "$python" -m venv "$venv"
   fi

@@ -60,8 +60,15 @@ mkdir -p "$cache"
 work=$(mktemp -d "$cache/build.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 if [ ! -d "$site" ]; then
+  # pip checks what it installs against the environment it runs in; an environment of its own,
+  # holding nothing but pip, lets the pins resolve by themselves.
+  pip_env="$cache/pip-env"
+  if [ ! -x "$pip_env/bin/python" ]; then
+    "$python" -m venv "$work/pip-env"
+    mv -T "$work/pip-env" "$pip_env" 2>/dev/null || true  # another build may have won
+  fi
   log "installing requirements.txt into $site"
-  "$python" -m pip install --quiet --disable-pip-version-check --no-input --root-user-action=ignore \
+  "$pip_env/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --root-user-action=ignore \
     --target "$work/site-packages" --only-binary=:all: \
     --implementation cp --python-version 3.11 "${platforms[@]}" \
     -r "$here/requirements.txt"
