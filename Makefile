@@ -6,8 +6,9 @@ PACKAGES := src/executor_core src/executor_adapters src/executor_app src/hourgla
 
 .PHONY: setup env image demo test test-unit lint proto
 
-setup:  ## .venv with the project and its dev tools
+setup:  ## .venv with the project and its dev tools, and the native BN254 library
 	bash scripts/setup-python.sh
+	bash scripts/build-native.sh
 
 env:  ## Docker engine, debootstrap and registry; start dockerd
 	bash scripts/setup-env.sh
@@ -29,6 +30,7 @@ lint: setup  ## ruff over everything, mypy --strict over the packages
 	$(PY) -m ruff check src tests examples scripts bench
 	$(PY) -m ruff format --check src tests examples scripts bench
 	$(PY) -m mypy --strict $(PACKAGES)
+	@if command -v gofmt >/dev/null 2>&1; then test -z "$$(gofmt -l native)" || { gofmt -l native; exit 1; }; fi
 
 proto: setup  ## regenerate src/hourglass_proto from proto/
 	PATH=$(CURDIR)/$(VENV)/bin:$$PATH PYTHON=$(PY) bash scripts/gen-proto.sh

@@ -116,39 +116,68 @@ def _bn254_cases() -> list[Case]:
 
         return run
 
+    native = "native" if bn254.backend_is_native() else "pure-Python"
+
+    def verify_batch(size: int) -> Operation:
+        def run(i: int) -> object:
+            start = (i * size) % (INPUTS - size)
+            messages = MESSAGES[start : start + size]
+            assert all(bn254.verify_batch(PK_G2, messages, RFC_SIGNATURES[start : start + size]))
+            return None
+
+        return run
+
     return [
         Case(
-            "BN254 sign (Solidity, keccak256(output))",
+            f"BN254 sign (Solidity, keccak256(output)), {native}",
             lambda i: bn254.sign_solidity(SK, keccak256(_at(OUTPUTS, i))),
             lambda i: bn254.reference_sign_solidity(SK, keccak256(_at(OUTPUTS, i))),
             1.5,
         ),
         Case(
-            "BN254 verify (RFC 9380, fixed key)",
+            "BN254 sign (Solidity), pure-Python",
+            lambda i: fast_bn254.sign_solidity(SK, keccak256(_at(OUTPUTS, i))),
+            None,
+            1.5,
+        ),
+        Case(
+            f"BN254 verify (RFC 9380, fixed key), {native}",
             verify_rfc(bn254.verify),
             verify_rfc(bn254.reference_verify),
             40.0,
         ),
         Case(
-            "BN254 verify (Solidity, fixed key)",
+            "BN254 verify (RFC 9380, fixed key), pure-Python",
+            verify_rfc(fast_bn254.verify),
+            None,
+            40.0,
+        ),
+        Case(
+            f"BN254 verify batch of 16 (RFC 9380), {native}, whole batch",
+            verify_batch(16),
+            None,
+            None,
+        ),
+        Case(
+            f"BN254 verify (Solidity, fixed key), {native}",
             verify_sol(bn254.verify_solidity),
             verify_sol(bn254.reference_verify_solidity),
             40.0,
         ),
         Case(
-            "BN254 verify (Solidity, key not cached)",
-            verify_sol(_uncached(bn254.verify_solidity)),
+            "BN254 verify (Solidity, key not cached), pure-Python",
+            verify_sol(_uncached(fast_bn254.verify_solidity)),
             None,
             40.0,
         ),
         Case(
-            "BN254 hash-to-G1 (Solidity)",
+            "BN254 hash-to-G1 (Solidity), pure-Python",
             lambda i: fast_bn254.solidity_hash_to_g1(_at(DIGESTS, i)),
             lambda i: bn254.g1_to_bytes(bn254.solidity_hash_to_g1(_at(DIGESTS, i))),
             None,
         ),
         Case(
-            "BN254 hash-to-G1 (RFC 9380)",
+            "BN254 hash-to-G1 (RFC 9380), pure-Python",
             lambda i: fast_bn254.rfc9380_hash_to_g1(_at(MESSAGES, i)),
             lambda i: bn254.g1_to_bytes(bn254.rfc9380_hash_to_g1(_at(MESSAGES, i))),
             None,

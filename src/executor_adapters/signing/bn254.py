@@ -15,15 +15,17 @@ Secret keys are non-negative integers of any size (big-endian secret bytes read 
 they are reduced mod r, which gives the same points as gnark's unreduced multiplication.
 Malformed inputs raise `ValueError`; `verify*` return False for malformed keys or signatures.
 
-Signing, verification and key derivation (`sign`, `sign_solidity`, `verify`, `verify_solidity`,
-`public_key_g1`, `public_key_g2`) run on `fast_bn254` (gmpy2, 20-100 times faster). The py-ecc
-versions stay here as `reference_*`: they are the oracle the tests compare the fast code with.
+Signing and verification (`sign`, `sign_solidity`, `verify`, `verify_batch`, `verify_solidity`)
+run on the native library of `bn254_native` (gnark-crypto; the GIL is released while it
+computes) when it is built, else on `fast_bn254` (pure Python on gmpy2); key derivation always
+runs on `fast_bn254`. The py-ecc versions stay here as `reference_*`: they are the oracle the
+tests compare both with.
 The point-level helpers (hash to G1, encodings, aggregation) keep returning py-ecc points.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TypeAlias
 
 from py_ecc.fields import optimized_bn128_FQ as FQ
@@ -46,7 +48,9 @@ from py_ecc.optimized_bn128.optimized_curve import (
 )
 from py_ecc.optimized_bn128.optimized_pairing import final_exponentiate, pairing
 
+from executor_adapters.signing import bn254_native
 from executor_adapters.signing import fast_bn254 as _fast
+from executor_adapters.signing.crypto_pool import run_in_crypto_pool
 from executor_adapters.signing.fast_bn254.hashing import DEFAULT_DST, expand_message_xmd
 
 __all__ = [
@@ -57,6 +61,8 @@ __all__ = [
     "G2Point",
     "aggregate_g1",
     "aggregate_g2",
+    "backend",
+    "backend_is_native",
     "expand_message_xmd",
     "g1_from_bytes",
     "g1_to_bytes",
@@ -78,6 +84,8 @@ __all__ = [
     "sign_solidity",
     "solidity_hash_to_g1",
     "verify",
+    "verify_batch",
+    "verify_batch_async",
     "verify_solidity",
 ]
 
@@ -95,7 +103,8 @@ _LEGENDRE_EXPONENT = (_P - 1) // 2
 _G1_BYTES = 64
 _G2_BYTES = 128
 _WORD = 32
-_FIELD_ELEMENT_BYTES = 48  # L = ceil((ceil(log2 p) + 128) / 8) in RFC 9380 hash_to_field
+_FIELD_ELEMENT_BYTES = 48
+_native = bn254_native.load()  # L = ceil((ceil(log2 p) + 128) / 8) in RFC 9380 hash_to_field
 
 
 def _curve_rhs(x: int) -> int:
@@ -305,17 +314,26 @@ def public_key_g2(sk: int) -> bytes:
     return _fast.public_key_g2(sk)
 
 
+def _secret_bytes(sk: int) -> bytes:
+    return _scalar(sk).to_bytes(_WORD, "big")
+
+
 def sign_solidity(sk: int, digest32: bytes) -> bytes:
     """crypto-libs `SignSolidityCompatible`: sk·hashToG1(digest), 64 bytes.
 
     The executor's c18d70e result signature is this over keccak256(output).
     """
-    return _fast.sign_solidity(sk, digest32)
+    if _native is None:
+        return _fast.sign_solidity(sk, digest32)
+    _require_digest(digest32)
+    return _native.sign_solidity(_secret_bytes(sk), digest32)
 
 
 def sign(sk: int, msg: bytes, dst: bytes = DEFAULT_DST) -> bytes:
     """crypto-libs `Sign`: sk·HashToG1(msg, dst) with the RFC 9380 hash, 64 bytes."""
-    return _fast.sign(sk, msg, dst)
+    if _native is None:
+        return _fast.sign(sk, msg, dst)
+    return _native.sign(_secret_bytes(sk), msg, dst)
 
 
 def verify(pk_g2: bytes, msg: bytes, signature: bytes, dst: bytes = DEFAULT_DST) -> bool:
@@ -323,12 +341,50 @@ def verify(pk_g2: bytes, msg: bytes, signature: bytes, dst: bytes = DEFAULT_DST)
 
     The key's subgroup check and Miller-loop lines are cached per key bytes.
     """
-    return _fast.verify(pk_g2, msg, signature, dst)
+    if _native is None:
+        return _fast.verify(pk_g2, msg, signature, dst)
+    return _native.verify(bytes(pk_g2), msg, signature, dst)
+
+
+def verify_batch(
+    pk_g2: bytes, messages: Sequence[bytes], signatures: Sequence[bytes], dst: bytes = DEFAULT_DST
+) -> list[bool]:
+    """`verify` for each (message, signature) under one key, with every verdict of the single
+    check; the native backend checks them together in one multi-pairing under random weights."""
+    if len(messages) != len(signatures):
+        raise ValueError("one signature per message")
+    if _native is None:
+        return [_fast.verify(pk_g2, m, s, dst) for m, s in zip(messages, signatures, strict=True)]
+    return _native.verify_batch(bytes(pk_g2), messages, signatures, dst)
+
+
+async def verify_batch_async(
+    pk_g2: bytes, messages: Sequence[bytes], signatures: Sequence[bytes], dst: bytes = DEFAULT_DST
+) -> list[bool]:
+    """`verify_batch` without blocking the event loop: the native library computes on its own
+    threads and wakes the loop through a pipe; the pure-Python backend runs on a crypto thread."""
+    if _native is None:
+        return await run_in_crypto_pool(verify_batch, pk_g2, messages, signatures, dst)
+    return await _native.verify_batch_async(bytes(pk_g2), messages, signatures, dst)
 
 
 def verify_solidity(pk_g2: bytes, digest32: bytes, signature: bytes) -> bool:
     """crypto-libs `VerifySolidityCompatible`: the check for `sign_solidity` signatures."""
-    return _fast.verify_solidity(pk_g2, digest32, signature)
+    if _native is None:
+        return _fast.verify_solidity(pk_g2, digest32, signature)
+    return _native.verify_solidity(bytes(pk_g2), digest32, signature)
+
+
+def backend_is_native() -> bool:
+    """Whether signing and verification run in the native library (the GIL released)."""
+    return _native is not None
+
+
+def backend() -> str:
+    """Which arithmetic signs and verifies: the native library or the pure-Python fallback."""
+    if _native is None:
+        return "python (fast_bn254 on gmpy2; scripts/build-native.sh builds the native one)"
+    return f"native (gnark-crypto, {_native.path.name})"
 
 
 # --- the py-ecc reference versions (the oracle of the tests; ~20-100 times slower) ------------
