@@ -29,6 +29,7 @@ from executor_adapters.signing import (
     EcdsaResultSigner,
     load_keystore_async,
 )
+from executor_adapters.signing.crypto_pool import crypto_workers
 from executor_adapters.signing.keystore_loader import Curve
 from executor_adapters.signing.task_verifier import Bn254TaskSignatureVerifier
 from executor_adapters.system import SystemClock, UuidIdSource
@@ -48,6 +49,7 @@ from executor_core.ports import (
     TaskSignatureVerifier,
 )
 from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
+from executor_core.signature_batches import SignatureBatcher
 from executor_core.task_auth import TaskAuthenticator
 
 log = logging.getLogger("executor_app")
@@ -238,6 +240,9 @@ async def build_executor(
         events=events,
     )
     signers = signers if signers is not None else await load_signers(config)
+    signatures = SignatureBatcher(
+        task_verifier or Bn254TaskSignatureVerifier(), deps.clock, workers=crypto_workers()
+    )
     executor = Executor(
         operator_address=config.operator.address.value,
         avs_settings=avs_settings(config),
@@ -245,8 +250,7 @@ async def build_executor(
         new_avs=new_avs_policy(config, next(iter(signers.values()))),
         deps=deps,
         authenticator=TaskAuthenticator(
-            aggregator_keys or simulated_aggregator_keys(config),
-            task_verifier or Bn254TaskSignatureVerifier(),
+            aggregator_keys or simulated_aggregator_keys(config), signatures
         ),
         default_task_timeout=config.task_timeout,
     )

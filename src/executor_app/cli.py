@@ -16,7 +16,7 @@ import attrs
 
 from executor_adapters.config import ConfigError, ExecutorConfig, load_config
 from executor_adapters.log_sink import configure_logging
-from executor_adapters.signing import KeystoreError
+from executor_adapters.signing import KeystoreError, bn254
 from executor_app.bootstrap import StartupError, build_executor
 from executor_app.keys_cli import add_keys_commands, run_keys_command
 from executor_core.errors import ExecutorError
@@ -86,7 +86,11 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     app = await build_executor(config, host=host, port=port)
     log.info(
         "executor starting",
-        extra={"executorInstance": app.instance_id, "version": _version()},
+        extra={
+            "executorInstance": app.instance_id,
+            "version": _version(),
+            "bn254Backend": bn254.backend(),
+        },
     )
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()

@@ -72,6 +72,7 @@ def parse_task(
     *,
     aggregator_address: str = "",
     signature: bytes = b"",
+    origin: str = "",
 ) -> Task:
     """Build a Task from a wire submission; every problem names its field."""
     try:
@@ -89,6 +90,7 @@ def parse_task(
         aggregator_address=aggregator,
         aggregator_signature=signature,
         avs_address_as_sent=avs_address,
+        origin=origin,
     )
 
 
@@ -163,6 +165,9 @@ class Executor:
         """
         if not self._accepting:
             raise ShuttingDown("the executor is not accepting tasks")
+        clock = self._deps.clock
+        started = clock.monotonic()
+        deadline = started + (self._default_task_timeout if timeout is None else timeout)
         performer = self._performers.get(task.avs_address)
         if performer is None:
             raise AvsNotFound(f"no performer serves AVS {task.avs_address}")
@@ -174,12 +179,12 @@ class Executor:
             raise TaskAlreadyRunning(
                 f"task {task.task_id} is already running for AVS {task.avs_address}"
             )
-        budget = self._default_task_timeout if timeout is None else timeout
         fields = {"avsAddress": task.avs_address.value, "taskId": task.task_id.value}
         self._in_flight[key] = task
-        started = self._deps.clock.monotonic()
+        verified = clock.monotonic()
         try:
-            output, performer_id = await self._execute(performer, task, budget)
+            output, performer_id = await self._execute(performer, task, deadline - verified)
+            executed = clock.monotonic()
             signature = await self._signers[task.avs_address].sign_result(output)
         except ExecutorError as exc:
             log.warning(
@@ -188,11 +193,15 @@ class Executor:
             raise
         finally:
             del self._in_flight[key]
+        signed = clock.monotonic()
         log.info(
             "task completed",
             extra={
                 **fields,
-                "durationMs": round((self._deps.clock.monotonic() - started) * 1000, 1),
+                "durationMs": round((signed - started) * 1000, 2),
+                "verifyMs": round((verified - started) * 1000, 2),
+                "performerMs": round((executed - verified) * 1000, 2),
+                "signMs": round((signed - executed) * 1000, 2),
                 "outputBytes": len(output),
                 "performerId": performer_id.value,
             },
@@ -210,7 +219,7 @@ class Executor:
     ) -> tuple[bytes, PerformerId]:
         deadline = self._deps.clock.monotonic() + budget
         try:
-            async with asyncio.timeout(budget):
+            async with asyncio.timeout(max(budget, 0.0)):
                 return await performer.run_task(
                     task.task_id.value.encode("utf-8"),
                     task.payload,

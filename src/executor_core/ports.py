@@ -128,11 +128,25 @@ class AggregatorKeys(Protocol):
         ...
 
 
-class TaskSignatureVerifier(Protocol):
-    """**Protocol:** checks an aggregator's signature over a task."""
+@attrs.frozen
+class SignedMessage:
+    """A message and the signature that claims to sign it."""
 
-    async def verify(self, public_keys: Sequence[bytes], message: bytes, signature: bytes) -> bool:
-        """Return True when the signature verifies under any of the keys."""
+    message: bytes = attrs.field(repr=False)
+    signature: bytes = attrs.field(repr=False)
+
+
+class TaskSignatureVerifier(Protocol):
+    """**Protocol:** checks aggregators' signatures over tasks, many at a time."""
+
+    async def verify_batch(
+        self, public_keys: Sequence[bytes], items: Sequence[SignedMessage]
+    ) -> Sequence[bool]:
+        """For each item, whether its signature verifies under any of the keys.
+
+        Every verdict must be the one the item would get checked alone: a batch with a bad
+        signature must not fail the good ones, nor let the bad one through.
+        """
         ...
 
 

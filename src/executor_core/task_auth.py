@@ -9,7 +9,8 @@ from __future__ import annotations
 import logging
 
 from executor_core.errors import InvalidArgument, InvalidTaskSignature, UnknownAggregator
-from executor_core.ports import AggregatorKeys, TaskSignatureVerifier
+from executor_core.ports import AggregatorKeys
+from executor_core.signature_batches import SignatureBatcher
 from executor_core.tasks import Task
 
 log = logging.getLogger("executor_core.task_auth")
@@ -18,9 +19,9 @@ log = logging.getLogger("executor_core.task_auth")
 class TaskAuthenticator:
     """Checks the aggregator signature of each task before any work is done for it."""
 
-    def __init__(self, keys: AggregatorKeys, verifier: TaskSignatureVerifier) -> None:
+    def __init__(self, keys: AggregatorKeys, signatures: SignatureBatcher) -> None:
         self._keys = keys
-        self._verifier = verifier
+        self._signatures = signatures
 
     async def authenticate(self, task: Task) -> None:
         """Return if the task is authentic; raise and log why otherwise."""
@@ -39,7 +40,10 @@ class TaskAuthenticator:
         if not task.aggregator_signature:
             log.warning("task without an aggregator signature refused", extra=fields)
             raise InvalidTaskSignature("signature: is missing")
-        if not await self._verifier.verify(keys, task.payload, task.aggregator_signature):
+        verified = await self._signatures.verify(
+            keys, task.payload, task.aggregator_signature, origin=task.origin
+        )
+        if not verified:
             log.warning("task with a bad aggregator signature refused", extra=fields)
             raise InvalidTaskSignature(
                 f"signature: does not verify for aggregator {task.aggregator_address}"

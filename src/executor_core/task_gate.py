@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from executor_core.errors import TooManyTasks
 
@@ -35,20 +33,39 @@ class TaskGate:
         """Tasks admitted but still waiting for a worker."""
         return self._admitted - self._running
 
-    @asynccontextmanager
-    async def admit(self) -> AsyncIterator[None]:
-        """Hold a worker slot for the body; raise TooManyTasks when the queue is full."""
-        if self._admitted >= self._capacity:
+    def admit(self) -> _Admission:
+        """An async context that holds a worker slot; entering raises TooManyTasks when full."""
+        return _Admission(self)
+
+
+class _Admission:
+    """`async with gate.admit():` as a plain class: the hot path avoids a generator per task."""
+
+    __slots__ = ("_gate", "_holds_worker")
+
+    def __init__(self, gate: TaskGate) -> None:
+        self._gate = gate
+        self._holds_worker = False
+
+    async def __aenter__(self) -> None:
+        gate = self._gate
+        if gate._admitted >= gate._capacity:
             raise TooManyTasks(
-                f"{self._running} tasks running and {self.waiting} waiting; the queue is full"
+                f"{gate._running} tasks running and {gate.waiting} waiting; the queue is full"
             )
-        self._admitted += 1
+        gate._admitted += 1
         try:
-            async with self._workers:
-                self._running += 1
-                try:
-                    yield
-                finally:
-                    self._running -= 1
-        finally:
-            self._admitted -= 1
+            await gate._workers.acquire()
+        except BaseException:
+            gate._admitted -= 1
+            raise
+        self._holds_worker = True
+        gate._running += 1
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        gate = self._gate
+        if self._holds_worker:
+            self._holds_worker = False
+            gate._running -= 1
+            gate._workers.release()
+            gate._admitted -= 1

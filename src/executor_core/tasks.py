@@ -47,6 +47,8 @@ class Task:
     aggregator_signature: bytes = attrs.field(default=b"", repr=False)
     avs_address_as_sent: str = ""
     """The AVS address exactly as the aggregator spelt it; echoed back in the result."""
+    origin: str = ""
+    """Where the task came from (the transport's peer), so one sender cannot starve another."""
 
 
 @attrs.frozen

@@ -272,3 +272,31 @@ def test_every_core_error_has_its_status_code(error: Exception, code: grpc.Statu
 
 def test_unexpected_errors_become_internal_without_leaking_details() -> None:
     assert status_for(KeyError("secret")) == (grpc.StatusCode.INTERNAL, GENERIC_INTERNAL_MESSAGE)
+
+
+@pytest.mark.parametrize(
+    ("method", "message"),
+    [
+        ("SubmitTask", "TaskSubmission"),
+        ("DeployArtifact", "DeployArtifactRequest"),
+        ("ListPerformers", "ListPerformersRequest"),
+        ("RemovePerformer", "RemovePerformerRequest"),
+    ],
+)
+@pytest.mark.parametrize(
+    "body",
+    [b"\xff\xff\xff", b"\x0a\x05ab", b"\x22\xff\xff\xff\xff\x0f", b"\x08"],
+    ids=["bad-varint", "truncated-string", "huge-length", "truncated-varint"],
+)
+async def test_an_undecodable_body_is_invalid_argument_naming_the_method(  # type: ignore[no-untyped-def]
+    served, method: str, message: str, body: bytes
+) -> None:
+    _, server, _ = served
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        call = channel.unary_unary(f"/eigenlayer.hourglass.v1.ExecutorService/{method}")(
+            body, timeout=5
+        )
+        code, details = await code_of(call)
+
+    assert code is grpc.StatusCode.INVALID_ARGUMENT
+    assert details == f"request: {method}: the body is not a valid {message} message"

@@ -8,9 +8,11 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime
 from typing import Any, TypeVar
 
+import attrs
 import betterproto2
 import grpc
 
+from executor_adapters.grpc import task_messages
 from executor_adapters.grpc.status_mapping import status_for
 from executor_core.errors import InvalidArgument
 from executor_core.executor import Executor, parse_avs_address, parse_task
@@ -21,9 +23,34 @@ SERVICE_NAME = "eigenlayer.hourglass.v1.ExecutorService"
 
 log = logging.getLogger("executor_adapters.grpc")
 
-Req = TypeVar("Req", bound=betterproto2.Message)
-Resp = TypeVar("Resp", bound=betterproto2.Message)
+Req = TypeVar("Req")
+Resp = TypeVar("Resp")
 Handler = Callable[[Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]
+
+
+@attrs.frozen
+class Codec:
+    """How one RPC's messages are read from and written to bytes, and what the request is called."""
+
+    message_name: str
+    parse: Callable[[bytes], Any]
+    serialize: Callable[[Any], bytes]
+
+
+def _betterproto(request_type: type[betterproto2.Message]) -> Codec:
+    """A betterproto2 message whose body upb checks first (betterproto2 accepts garbage)."""
+    strict = task_messages.message_class(f"eigenlayer.hourglass.v1.{request_type.__name__}")
+
+    def parse(body: bytes) -> betterproto2.Message:
+        strict.FromString(body)
+        return request_type.FromString(body)
+
+    return Codec(request_type.__name__, parse, bytes)
+
+
+SUBMIT_TASK_CODEC = Codec(
+    "TaskSubmission", task_messages.TaskSubmission.FromString, lambda m: m.SerializeToString()
+)
 
 
 def rfc3339(moment: datetime | None) -> str:
@@ -69,18 +96,18 @@ class ExecutorServicer:
     def __init__(self, executor: Executor) -> None:
         self._executor = executor
 
-    async def submit_task(
-        self, request: pb.TaskSubmission, context: grpc.aio.ServicerContext[Any, Any]
-    ) -> pb.TaskResult:
+    async def submit_task(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
+        """SubmitTask on `task_messages` (upb) messages: the one RPC that runs per task."""
         task = parse_task(
             request.task_id,
             request.avs_address,
             request.payload,
             aggregator_address=request.aggregator_address,
             signature=request.signature,
+            origin=context.peer() or "",
         )
         result = await self._executor.submit_task(task, timeout=context.time_remaining())
-        return pb.TaskResult(
+        return task_messages.TaskResult(
             task_id=result.task_id.value,
             operator_address=result.operator_address,
             output=result.output,
@@ -118,22 +145,40 @@ class ExecutorServicer:
         )
 
 
-def _wrap(
-    method: str, handler: Handler[Req, Resp]
-) -> Callable[[Req, grpc.aio.ServicerContext[Any, Any]], Awaitable[Resp]]:
-    """Map errors to status codes and log each call as one access-log line."""
+_LOG_NAMES = {"task_id": "taskId", "avs_address": "avsAddress", "performer_id": "performerId"}
 
-    async def call(request: Req, context: grpc.aio.ServicerContext[Any, Any]) -> Resp:
+
+def _request_fields(method: str, request: Any) -> dict[str, object]:
+    fields: dict[str, object] = {"grpc.service": SERVICE_NAME, "grpc.method": method}
+    for name, key in _LOG_NAMES.items():
+        value = getattr(request, name, "")
+        if value:
+            fields[key] = str(value)[:256]
+    return fields
+
+
+def _wrap(
+    method: str, handler: Handler[Any, Any], codec: Codec, *, access_level: int = logging.INFO
+) -> Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]:
+    """Parse the body, map errors to status codes, log the call as one line at `access_level`.
+
+    The body is parsed here rather than by grpc, so that one that is not a valid message gets
+    INVALID_ARGUMENT naming the method instead of a status carrying a Python exception. The
+    SubmitTask line is at debug: the core logs every task once at info, and a second line per
+    task would double the cost of logging on the hottest path.
+    """
+
+    async def call(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
         code = grpc.StatusCode.OK
-        fields: dict[str, object] = {"grpc.service": SERVICE_NAME, "grpc.method": method}
-        for name in ("task_id", "avs_address", "performer_id"):
-            value = getattr(request, name, "")
-            if value:
-                fields[
-                    {"task_id": "taskId", "avs_address": "avsAddress"}.get(name, "performerId")
-                ] = str(value)[:256]
+        request: Any = None
         try:
+            try:
+                request = codec.parse(body)
+            except Exception:
+                raise InvalidArgument(
+                    "request", f"{method}: the body is not a valid {codec.message_name} message"
+                ) from None
             return await handler(request, context)
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
@@ -141,41 +186,47 @@ def _wrap(
         except Exception as exc:
             code, message = status_for(exc)
             if code is grpc.StatusCode.INTERNAL:
-                log.exception("handler failed", extra=fields)
+                log.exception("handler failed", extra=_request_fields(method, request))
             await context.abort(code, message)
             raise AssertionError("abort returned") from exc
         finally:
-            fields["grpc.code"] = code.name
-            fields["grpc.time_ms"] = round((time.perf_counter() - started) * 1000, 2)
-            log.info(f"finished unary call with code {code.name}", extra=fields)
+            if log.isEnabledFor(access_level):
+                fields = _request_fields(method, request)
+                fields["grpc.code"] = code.name
+                fields["grpc.time_ms"] = round((time.perf_counter() - started) * 1000, 2)
+                log.log(access_level, f"finished unary call with code {code.name}", extra=fields)
 
     return call
 
 
 def executor_handler(servicer: ExecutorServicer) -> grpc.GenericRpcHandler:
-    """The generic handler that serves ExecutorService with betterproto2 messages."""
+    """The generic handler that serves ExecutorService (betterproto2 messages, upb for tasks)."""
 
     def unary(
-        method: str, handler: Handler[Any, Any], request_type: type[betterproto2.Message]
+        method: str, handler: Handler[Any, Any], codec: Codec, access_level: int = logging.INFO
     ) -> grpc.RpcMethodHandler[Any, Any]:
         return grpc.unary_unary_rpc_method_handler(
-            _wrap(method, handler),
-            request_deserializer=request_type.FromString,
-            response_serializer=bytes,
+            _wrap(method, handler, codec, access_level=access_level),
+            request_deserializer=None,
+            response_serializer=codec.serialize,
         )
 
     return grpc.method_handlers_generic_handler(
         SERVICE_NAME,
         {
-            "SubmitTask": unary("SubmitTask", servicer.submit_task, pb.TaskSubmission),
+            "SubmitTask": unary(
+                "SubmitTask", servicer.submit_task, SUBMIT_TASK_CODEC, logging.DEBUG
+            ),
             "DeployArtifact": unary(
-                "DeployArtifact", servicer.deploy_artifact, pb.DeployArtifactRequest
+                "DeployArtifact", servicer.deploy_artifact, _betterproto(pb.DeployArtifactRequest)
             ),
             "ListPerformers": unary(
-                "ListPerformers", servicer.list_performers, pb.ListPerformersRequest
+                "ListPerformers", servicer.list_performers, _betterproto(pb.ListPerformersRequest)
             ),
             "RemovePerformer": unary(
-                "RemovePerformer", servicer.remove_performer, pb.RemovePerformerRequest
+                "RemovePerformer",
+                servicer.remove_performer,
+                _betterproto(pb.RemovePerformerRequest),
             ),
         },
     )

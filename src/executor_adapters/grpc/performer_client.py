@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import Any, TypeVar, cast
+from typing import Any, TypeVar
 
 import grpc
 from grpc_health.v1 import health_pb2
 
+from executor_adapters.grpc import task_messages
 from executor_core.errors import (
     PerformerError,
     PerformerTimeout,
@@ -25,8 +26,6 @@ from hourglass_proto.eigenlayer.hourglass.v1.performer import (
     HealthCheckRequest,
     HealthCheckResponse,
     PerformerStatus,
-    TaskRequest,
-    TaskResponse,
 )
 
 DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
@@ -97,6 +96,7 @@ class GrpcioPerformerClient:
         self.endpoint = endpoint
         self._max_message_size = max_message_size
         self._channel: grpc.aio.Channel | None = None
+        self._methods: dict[str, grpc.aio.UnaryUnaryMultiCallable[bytes, Any]] = {}
         self._closed = False
         # Performers built with newer SDKs lack the legacy HealthCheck; ask once, then remember.
         self._legacy_health_missing = False
@@ -106,13 +106,18 @@ class GrpcioPerformerClient:
         try:
             response = await self._call(
                 _EXECUTE_TASK,
-                bytes(TaskRequest(task_id=task_id, payload=payload)),
-                TaskResponse.FromString,
+                task_messages.TaskRequest(task_id=task_id, payload=payload).SerializeToString(),
+                task_messages.TaskResponse.FromString,
                 timeout,
             )
         except grpc.aio.AioRpcError as exc:
             raise self._error(exc) from exc
-        return response.result
+        except task_messages.DecodeError:
+            raise TaskRejected(
+                f"performer at {self.endpoint} answered with a body that is not a TaskResponse"
+            ) from None
+        result: bytes = response.result
+        return result
 
     async def check_health(self, *, timeout: float) -> bool:
         """Ask PerformerService/HealthCheck, or grpc.health.v1 where that is unimplemented.
@@ -153,6 +158,7 @@ class GrpcioPerformerClient:
         """Close the channel; calls still running end with PerformerUnavailable."""
         self._closed = True
         channel, self._channel = self._channel, None
+        self._methods.clear()
         if channel is not None:
             await channel.close()
 
@@ -163,7 +169,16 @@ class GrpcioPerformerClient:
             self._channel = grpc.aio.insecure_channel(
                 _target(self.endpoint), options=_channel_options(self._max_message_size)
             )
+            self._methods.clear()
         return self._channel
+
+    def _method(self, path: str) -> grpc.aio.UnaryUnaryMultiCallable[bytes, Any]:
+        """The channel's callable for `path`, made once per channel rather than once per call."""
+        channel = self._open_channel()
+        method = self._methods.get(path)
+        if method is None:
+            method = self._methods[path] = channel.unary_unary(path)
+        return method
 
     async def _call(
         self,
@@ -174,14 +189,9 @@ class GrpcioPerformerClient:
     ) -> _R:
         if timeout <= 0:
             raise PerformerTimeout(f"no time left to call the performer at {self.endpoint}")
-        channel = self._open_channel()
-        rpc = channel.unary_unary(
-            method,
-            request_serializer=None,
-            response_deserializer=deserialize,
-        )
+        rpc = self._method(method)
         try:
-            return cast(_R, await rpc(request, timeout=timeout, wait_for_ready=False))
+            return deserialize(await rpc(request, timeout=timeout, wait_for_ready=False))
         except asyncio.CancelledError:
             # grpc.aio reports a call cut off by channel.close() as a cancellation; only a
             # cancellation of the caller itself should travel on as one.

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 from collections.abc import Mapping, Sequence
 
 from executor_core.addresses import Address, AvsAddress
+from executor_core.ports import SignedMessage
 
 
 def fake_task_signature(public_key: bytes, message: bytes) -> bytes:
@@ -15,16 +17,36 @@ def fake_task_signature(public_key: bytes, message: bytes) -> bytes:
 
 
 class FakeTaskSignatureVerifier:
-    """Accepts exactly the signatures made by `fake_task_signature`; records every check."""
+    """Accepts exactly the signatures made by `fake_task_signature`; records every check.
+
+    `checked` lists every (keys, message, signature) in the order checked, `batches` the size of
+    every batch. Set `gate` to an unset event to hold every batch until it is set.
+    """
 
     def __init__(self) -> None:
         self.checked: list[tuple[tuple[bytes, ...], bytes, bytes]] = []
+        self.batches: list[int] = []
+        self.gate: asyncio.Event | None = None
 
-    async def verify(self, public_keys: Sequence[bytes], message: bytes, signature: bytes) -> bool:
-        self.checked.append((tuple(public_keys), message, signature))
-        return any(
-            hmac.compare_digest(fake_task_signature(key, message), signature) for key in public_keys
-        )
+    async def verify_batch(
+        self, public_keys: Sequence[bytes], items: Sequence[SignedMessage]
+    ) -> list[bool]:
+        self.batches.append(len(items))
+        if self.gate is not None:
+            await self.gate.wait()
+        else:
+            await asyncio.sleep(0)  # a real verifier yields to the loop while it computes
+        keys = tuple(public_keys)
+        verdicts = []
+        for item in items:
+            self.checked.append((keys, item.message, item.signature))
+            verdicts.append(
+                any(
+                    hmac.compare_digest(fake_task_signature(key, item.message), item.signature)
+                    for key in keys
+                )
+            )
+        return verdicts
 
 
 class InMemoryAggregatorKeys:

@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Sequence
 
 from executor_adapters.signing import bn254
-
-
-def _any_key_verifies(public_keys: Sequence[bytes], message: bytes, signature: bytes) -> bool:
-    return any(bn254.verify(key, message, signature) for key in public_keys)
+from executor_core.ports import SignedMessage
 
 
 class Bn254TaskSignatureVerifier:
-    """Implements `TaskSignatureVerifier`; the pairing runs in a worker thread, off the loop."""
+    """Implements `TaskSignatureVerifier`: one multi-pairing per batch, off the event loop."""
 
-    async def verify(self, public_keys: Sequence[bytes], message: bytes, signature: bytes) -> bool:
-        if not public_keys or not signature:
-            return False
-        return await asyncio.to_thread(_any_key_verifies, public_keys, message, signature)
+    async def verify_batch(
+        self, public_keys: Sequence[bytes], items: Sequence[SignedMessage]
+    ) -> list[bool]:
+        """Each item under the first key, then what failed under the next, and so on."""
+        verdicts = [False] * len(items)
+        pending = [i for i, item in enumerate(items) if item.signature]
+        for key in public_keys:
+            if not pending:
+                break
+            results = await bn254.verify_batch_async(
+                key, [items[i].message for i in pending], [items[i].signature for i in pending]
+            )
+            for i, ok in zip(pending, results, strict=True):
+                verdicts[i] = ok
+            pending = [i for i, ok in zip(pending, results, strict=True) if not ok]
+        return verdicts

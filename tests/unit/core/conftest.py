@@ -22,6 +22,7 @@ from executor_core.executor import Executor, NewAvsPolicy
 from executor_core.performer_instance import PerformerDeps
 from executor_core.performers import PerformerImage
 from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
+from executor_core.signature_batches import SignatureBatcher
 from executor_core.task_auth import TaskAuthenticator
 
 AVS = AvsAddress.parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")
@@ -107,7 +108,9 @@ class Harness:
                 policy=policy,
             ),
             new_avs=new_avs,
-            authenticator=TaskAuthenticator(self.aggregator_keys, self.verifier),
+            authenticator=TaskAuthenticator(
+                self.aggregator_keys, SignatureBatcher(self.verifier, self.clock, workers=2)
+            ),
             default_task_timeout=timeout,
         )
         self.executors.append(executor)
