@@ -26,8 +26,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from executor_adapters.signing import bls381, bn254, ecdsa, fast_bn254
+from executor_adapters.signing import bls381, bn254, ecdsa
+from executor_adapters.signing.bn254 import fast as fast_bn254
 from executor_adapters.signing.keccak import keccak256
+from tests.oracles import bn254_reference as reference
 
 MIN_ITERATIONS = 5
 MAX_ITERATIONS = 2000
@@ -131,7 +133,7 @@ def _bn254_cases() -> list[Case]:
         Case(
             f"BN254 sign (Solidity, keccak256(output)), {native}",
             lambda i: bn254.sign_solidity(SK, keccak256(_at(OUTPUTS, i))),
-            lambda i: bn254.reference_sign_solidity(SK, keccak256(_at(OUTPUTS, i))),
+            lambda i: reference.reference_sign_solidity(SK, keccak256(_at(OUTPUTS, i))),
             1.5,
         ),
         Case(
@@ -143,7 +145,7 @@ def _bn254_cases() -> list[Case]:
         Case(
             f"BN254 verify (RFC 9380, fixed key), {native}",
             verify_rfc(bn254.verify),
-            verify_rfc(bn254.reference_verify),
+            verify_rfc(reference.reference_verify),
             40.0,
         ),
         Case(
@@ -161,7 +163,7 @@ def _bn254_cases() -> list[Case]:
         Case(
             f"BN254 verify (Solidity, fixed key), {native}",
             verify_sol(bn254.verify_solidity),
-            verify_sol(bn254.reference_verify_solidity),
+            verify_sol(reference.reference_verify_solidity),
             40.0,
         ),
         Case(
@@ -173,19 +175,19 @@ def _bn254_cases() -> list[Case]:
         Case(
             "BN254 hash-to-G1 (Solidity), pure-Python",
             lambda i: fast_bn254.solidity_hash_to_g1(_at(DIGESTS, i)),
-            lambda i: bn254.g1_to_bytes(bn254.solidity_hash_to_g1(_at(DIGESTS, i))),
+            lambda i: reference.g1_to_bytes(reference.solidity_hash_to_g1(_at(DIGESTS, i))),
             None,
         ),
         Case(
             "BN254 hash-to-G1 (RFC 9380), pure-Python",
             lambda i: fast_bn254.rfc9380_hash_to_g1(_at(MESSAGES, i)),
-            lambda i: bn254.g1_to_bytes(bn254.rfc9380_hash_to_g1(_at(MESSAGES, i))),
+            lambda i: reference.g1_to_bytes(reference.rfc9380_hash_to_g1(_at(MESSAGES, i))),
             None,
         ),
         Case(
             "BN254 G2 public key",
             lambda i: bn254.public_key_g2(SCALARS[i % INPUTS]),
-            lambda i: bn254.reference_public_key_g2(SCALARS[i % INPUTS]),
+            lambda i: reference.reference_public_key_g2(SCALARS[i % INPUTS]),
             None,
         ),
     ]

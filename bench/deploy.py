@@ -70,7 +70,7 @@ from executor_core.events import (  # noqa: E402
     DomainEvent,
     PerformerStaged,
 )
-from executor_core.performer_instance import READY_POLL_SECONDS  # noqa: E402
+from executor_core.live_performer import READY_POLL_SECONDS  # noqa: E402
 from hourglass_proto.eigenlayer.hourglass import v1 as pb  # noqa: E402
 from tests.docker_support import INSTANCE_LABEL, containers_with_label  # noqa: E402
 from tests.registry_support import LocalRegistry, PushedImage, running_registry  # noqa: E402
@@ -553,7 +553,7 @@ def report(results: Results) -> int:
     print(f"machine: {machine()}")
     print(
         f"readiness poll while deploying: every {READY_POLL_SECONDS:g} s "
-        f"(executor_core.performer_instance.READY_POLL_SECONDS); periodic health check: every "
+        f"(executor_core.live_performer.READY_POLL_SECONDS); periodic health check: every "
         f"{results.health_interval:g} s (health.checkInterval; not used to promote)"
     )
     print(

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 log() { echo "[build-native] $*" >&2; }
 
 src=native/bn254
-out=src/executor_adapters/signing/bn254_native/libexecutor_bn254.so
+out=src/executor_adapters/signing/bn254/libexecutor_bn254.so
 hash=$( (cd "$src" && cat go.mod go.sum ./*.go) | sha256sum | cut -c1-16)
 stamp=".cache/native/bn254-$hash"
 if [ -f "$out" ] && [ -f "$stamp" ]; then

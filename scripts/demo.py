@@ -19,8 +19,8 @@ import aiodocker
 
 from executor_adapters.config import load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
-from executor_adapters.signing import bn254, keccak256, verify_solidity
-from executor_adapters.signing.keystore import decrypt_eip2335
+from executor_adapters.keystores.eip2335 import decrypt_eip2335
+from executor_adapters.signing import bn254, keccak256
 from executor_core.labels import AVS_ADDRESS_LABEL, MANAGED_BY, MANAGED_BY_LABEL
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
@@ -118,7 +118,7 @@ async def run(config_path: Path, tasks: int) -> int:
                     timeout=30,
                 )
                 value = int.from_bytes(result.output, "big")
-                ok = verify_solidity(operator_g2, keccak256(result.output), result.signature)
+                ok = bn254.verify_solidity(operator_g2, keccak256(result.output), result.signature)
                 failures += 0 if (ok and value == n * n and result.task_id == task_id) else 1
                 say(
                     f"task {task_id[:18]}… payload {n} -> output {value}; "

@@ -1,4 +1,9 @@
-"""Writes every domain event as one structured log line (avsAddress, deploymentId, ...)."""
+"""The log writer of the core: every domain event becomes one structured log line.
+
+The core writes no log lines itself; what an operator reads about deployments, performers and
+tasks is this listener's rendering of the events, with the event's fields in camelCase
+(`avsAddress`, `taskId`, `deploymentId`, `performerId`, ...) and its name in `event`.
+"""
 
 from __future__ import annotations
 
@@ -6,50 +11,59 @@ import logging
 
 import attrs
 
-from executor_core.events import (
-    DeploymentFailed,
-    DeploymentRolledBack,
-    DomainEvent,
-    PerformerFailed,
-    PerformerUnhealthy,
-)
+from executor_core import events as ev
+
+__all__ = ["event_fields", "log_event"]
 
 log = logging.getLogger("executor.events")
 
-_WARNINGS = (DeploymentFailed, DeploymentRolledBack, PerformerUnhealthy)
-_FIELD_NAMES = {
-    "avs_address": "avsAddress",
-    "deployment_id": "deploymentId",
-    "performer_id": "performerId",
-    "previous_performer_id": "previousPerformerId",
-    "failed_performer_id": "failedPerformerId",
-    "container_id": "containerId",
-    "error_type": "errorType",
+_LINES: dict[type, tuple[int, str]] = {
+    ev.DeploymentStarted: (logging.INFO, "deployment started"),
+    ev.PerformerStaged: (logging.INFO, "performer staged"),
+    ev.DeploymentPromoted: (logging.INFO, "performer promoted"),
+    ev.DeploymentFailed: (logging.WARNING, "deployment failed"),
+    ev.DeploymentRolledBack: (logging.WARNING, "rolled back to the previous image"),
+    ev.PerformerUnhealthy: (logging.WARNING, "performer unhealthy"),
+    ev.PerformerRecreated: (logging.INFO, "performer recreated"),
+    ev.RecreationAttemptFailed: (logging.WARNING, "recreating the performer failed"),
+    ev.PerformerFailed: (logging.ERROR, "performer failed; it stays down until a deployment"),
+    ev.PerformerRemoved: (logging.INFO, "performer removed"),
+    ev.DrainTimedOut: (logging.WARNING, "drain timed out; removed with tasks still running"),
+    ev.CleanupFailed: (logging.ERROR, "could not remove what the executor made"),
+    ev.ContainerEventsInterrupted: (logging.WARNING, "container events unavailable"),
+    ev.AggregatorCheckDisabled: (
+        logging.WARNING,
+        "aggregator signature check is OFF: any caller can run tasks on this AVS",
+    ),
+    ev.ShutdownStarted: (logging.INFO, "waiting for running tasks"),
+    ev.TaskCompleted: (logging.INFO, "task completed"),
+    ev.TaskFailed: (logging.WARNING, "task failed"),
 }
 
 
-def event_fields(event: DomainEvent) -> dict[str, object]:
-    """The event's attributes as log fields, ids and addresses as plain strings."""
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.capitalize() for part in rest)
+
+
+def event_fields(event: ev.DomainEvent) -> dict[str, object]:
+    """The event's attributes as log fields: camelCase keys, ids and addresses as strings."""
     fields: dict[str, object] = {"event": type(event).__name__}
     for name, value in attrs.asdict(event, recurse=False).items():
-        key = _FIELD_NAMES.get(name, name)
         if value is None:
             continue
+        key = _camel(name)
         if name == "image":
             fields[key] = value.reference
-        elif isinstance(value, int | str):
+        elif isinstance(value, int | float | str):
             fields[key] = value
         else:
             fields[key] = str(value)
     return fields
 
 
-def log_event(event: DomainEvent) -> None:
-    """An `EventListener` that logs; failures and rollbacks at warning, give-ups at error."""
-    if isinstance(event, PerformerFailed):
-        level = logging.ERROR
-    elif isinstance(event, _WARNINGS):
-        level = logging.WARNING
-    else:
-        level = logging.INFO
-    log.log(level, f"event {type(event).__name__}", extra=event_fields(event))
+def log_event(event: ev.DomainEvent) -> None:
+    """An `EventListener`: one line per event, at the level its kind deserves."""
+    level, message = _LINES.get(type(event), (logging.INFO, type(event).__name__))
+    if log.isEnabledFor(level):
+        log.log(level, message, extra=event_fields(event))

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from executor_adapters.config import ExecutorConfig, SigningCurve
+from executor_adapters.config import ExecutorConfig
 from executor_adapters.docker import AiodockerContainerRuntime
 from executor_adapters.event_log import log_event
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
@@ -23,21 +22,21 @@ from executor_adapters.peering.simulated import (
     PeersFileError,
     SimulatedAggregatorKeys,
 )
-from executor_adapters.signing import (
-    Bls381ResultSigner,
-    Bn254ResultSigner,
-    EcdsaResultSigner,
-    load_keystore_async,
-)
+from executor_adapters.signing.bn254.task_verifier import Bn254TaskSignatureVerifier
 from executor_adapters.signing.crypto_pool import crypto_workers
-from executor_adapters.signing.keystore_loader import Curve
-from executor_adapters.signing.task_verifier import Bn254TaskSignatureVerifier
 from executor_adapters.system import SystemClock, UuidIdSource
+from executor_app.signers import (
+    NEW_AVS_CURVE,
+    Signers,
+    StartupError,
+    load_signers,
+    signer_for,
+)
 from executor_core.addresses import AvsAddress
-from executor_core.errors import ExecutorError
+from executor_core.errors import AvsNotFound
 from executor_core.events import EventHub
 from executor_core.executor import Executor, NewAvsPolicy
-from executor_core.performer_instance import PerformerDeps
+from executor_core.live_performer import PerformerDeps
 from executor_core.performers import PerformerImage
 from executor_core.ports import (
     AggregatorKeys,
@@ -53,10 +52,6 @@ from executor_core.signature_batches import SignatureBatcher
 from executor_core.task_auth import TaskAuthenticator
 
 log = logging.getLogger("executor_app")
-
-
-class StartupError(ExecutorError):
-    """The executor cannot start with this configuration."""
 
 
 class ExecutorApp:
@@ -143,13 +138,18 @@ def deployment_policy(config: ExecutorConfig) -> DeploymentPolicy:
     )
 
 
-def new_avs_policy(config: ExecutorConfig, signer: ResultSigner) -> NewAvsPolicy:
-    """What an AVS gets that DeployArtifact names but the config does not (as upstream, a new
-    slot): one worker, default health checks, the operator's BN254 signer, and the aggregator
-    check whenever peers are configured."""
+def new_avs_policy(config: ExecutorConfig, signers: Signers) -> NewAvsPolicy:
+    """What an AVS gets that DeployArtifact names but the config does not (as upstream, a slot
+    of its own): one worker, default health checks, the operator's BN254 signer, and the
+    aggregator check whenever peers are configured. Without a BN254 key it is refused."""
     checked = config.simulation.simulate_peering.enabled
 
     def settings_for(avs: AvsAddress, image: PerformerImage) -> tuple[AvsSettings, ResultSigner]:
+        who = f"AVS {avs}, which the config does not name,"
+        try:
+            signer = signer_for(signers, NEW_AVS_CURVE, who)
+        except StartupError as exc:
+            raise AvsNotFound(str(exc)) from None
         settings = AvsSettings(
             avs_address=avs,
             image=image,
@@ -159,41 +159,6 @@ def new_avs_policy(config: ExecutorConfig, signer: ResultSigner) -> NewAvsPolicy
         return settings, signer
 
     return settings_for
-
-
-async def _signer_for(config: ExecutorConfig, curve: SigningCurve) -> ResultSigner:
-    keys = config.operator.signing_keys
-    if curve is SigningCurve.ECDSA:
-        ecdsa_key = keys.ecdsa
-        if ecdsa_key is None:
-            raise StartupError("operator.signingKeys.ecdsa is required by an ecdsa AVS")
-        if ecdsa_key.private_key:
-            log.warning("the ECDSA key is a plain private key in the config: for development only")
-            return EcdsaResultSigner(bytes.fromhex(ecdsa_key.private_key))
-        secret = await _decrypt(ecdsa_key.keystore, ecdsa_key.password, ecdsa_key.source, "ecdsa")
-        return EcdsaResultSigner(secret)
-    block = keys.bls381 if curve is SigningCurve.BLS381 and keys.bls381 is not None else keys.bls
-    if block is None:
-        raise StartupError(f"operator.signingKeys has no key for {curve} AVSs")
-    bls_curve: Curve = "bls381" if curve is SigningCurve.BLS381 else "bn254"
-    secret = await _decrypt(block.keystore, block.password, block.source, bls_curve)
-    if curve is SigningCurve.BLS381:
-        return Bls381ResultSigner(secret)
-    return Bn254ResultSigner(secret)
-
-
-async def _decrypt(text: str, password: str, source: str, curve: Curve) -> bytes:
-    loaded = await load_keystore_async(text, password, source=source, expected_curve=curve)
-    return loaded.secret
-
-
-async def load_signers(config: ExecutorConfig) -> dict[AvsAddress, ResultSigner]:
-    """Decrypt each key the AVSs need once (in parallel threads); each AVS gets its curve's."""
-    curves = list(dict.fromkeys(entry.signing_curve for entry in config.avs_performers))
-    signers = dict(
-        zip(curves, await asyncio.gather(*(_signer_for(config, c) for c in curves)), strict=True)
-    )
-    return {entry.avs_address: signers[entry.signing_curve] for entry in config.avs_performers}
 
 
 def simulated_aggregator_keys(config: ExecutorConfig) -> SimulatedAggregatorKeys:
@@ -210,23 +175,25 @@ def simulated_aggregator_keys(config: ExecutorConfig) -> SimulatedAggregatorKeys
         raise StartupError(f"simulation.simulatePeering.aggregatorPeersFile: {exc}") from exc
 
 
-async def build_executor(
+def build_core(
     config: ExecutorConfig,
     *,
-    runtime: ContainerRuntime | None = None,
+    signers: Signers,
+    runtime: ContainerRuntime,
     connector: PerformerConnector | None = None,
-    signers: Mapping[AvsAddress, ResultSigner] | None = None,
     clock: Clock | None = None,
     ids: IdSource | None = None,
     aggregator_keys: AggregatorKeys | None = None,
     task_verifier: TaskSignatureVerifier | None = None,
-    host: str = "0.0.0.0",
-    port: int | None = None,
-) -> ExecutorApp:
-    """Build the executor from its config; any port given by keyword replaces the real adapter."""
+    instance_id: str | None = None,
+    stop_grace: float = 10.0,
+) -> Executor:
+    """The core, wired from the config with no I/O of its own: the app builds it this way,
+    and so do the tests (with fakes for any port).
+
+    `signers` holds one signer per curve; each configured AVS takes its curve's.
+    """
     ids = ids or UuidIdSource()
-    instance_id = ids.new_id()
-    runtime = runtime or AiodockerContainerRuntime()
     events = EventHub()
     events.subscribe(log_event)
     deps = PerformerDeps(
@@ -234,25 +201,62 @@ async def build_executor(
         connector=connector or GrpcioPerformerConnector(max_message_size=config.max_message_size),
         clock=clock or SystemClock(),
         ids=ids,
-        instance_id=instance_id,
+        instance_id=instance_id or ids.new_id(),
         network=config.performer_network_name or None,
+        stop_grace=stop_grace,
         policy=deployment_policy(config),
         events=events,
     )
-    signers = signers if signers is not None else await load_signers(config)
     signatures = SignatureBatcher(
         task_verifier or Bn254TaskSignatureVerifier(), deps.clock, workers=crypto_workers()
     )
-    executor = Executor(
+    by_avs = {
+        entry.avs_address: signer_for(signers, entry.signing_curve, f"AVS {entry.avs_address}")
+        for entry in config.avs_performers
+    }
+    return Executor(
         operator_address=config.operator.address.value,
         avs_settings=avs_settings(config),
-        signers=signers,
-        new_avs=new_avs_policy(config, next(iter(signers.values()))),
+        signers=by_avs,
+        new_avs=new_avs_policy(config, signers),
         deps=deps,
         authenticator=TaskAuthenticator(
             aggregator_keys or simulated_aggregator_keys(config), signatures
         ),
         default_task_timeout=config.task_timeout,
+    )
+
+
+async def build_executor(
+    config: ExecutorConfig,
+    *,
+    runtime: ContainerRuntime | None = None,
+    connector: PerformerConnector | None = None,
+    signers: Signers | None = None,
+    clock: Clock | None = None,
+    ids: IdSource | None = None,
+    aggregator_keys: AggregatorKeys | None = None,
+    task_verifier: TaskSignatureVerifier | None = None,
+    host: str = "0.0.0.0",
+    port: int | None = None,
+) -> ExecutorApp:
+    """Build the executor from its config; any port given by keyword replaces the real adapter.
+
+    The operator's keys are decrypted here, unless `signers` gives one signer per curve.
+    """
+    ids = ids or UuidIdSource()
+    instance_id = ids.new_id()
+    runtime = runtime or AiodockerContainerRuntime()
+    executor = build_core(
+        config,
+        signers=signers if signers is not None else await load_signers(config),
+        runtime=runtime,
+        connector=connector,
+        clock=clock,
+        ids=ids,
+        aggregator_keys=aggregator_keys,
+        task_verifier=task_verifier,
+        instance_id=instance_id,
     )
     server = ExecutorServer(
         executor,

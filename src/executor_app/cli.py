@@ -15,10 +15,12 @@ from pathlib import Path
 import attrs
 
 from executor_adapters.config import ConfigError, ExecutorConfig, load_config
+from executor_adapters.keystores import KeystoreError
 from executor_adapters.log_sink import configure_logging
-from executor_adapters.signing import KeystoreError, bn254
-from executor_app.bootstrap import StartupError, build_executor
+from executor_adapters.signing import bn254
+from executor_app.bootstrap import build_executor
 from executor_app.keys_cli import add_keys_commands, run_keys_command
+from executor_app.signers import StartupError
 from executor_core.errors import ExecutorError
 
 EXIT_FAILURE = 1

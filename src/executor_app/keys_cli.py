@@ -38,21 +38,21 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from executor_adapters.signing import bls381, bn254, ecdsa
-from executor_adapters.signing.keystore import KeystoreError
-from executor_adapters.signing.keystore_loader import (
+from executor_adapters.keystores.eip2335 import KeystoreError
+from executor_adapters.keystores.loader import (
     CURVES,
     Curve,
     KeystoreInfo,
     inspect_keystore,
     load_keystore,
 )
-from executor_adapters.signing.keystore_writer import (
+from executor_adapters.keystores.writer import (
     DEFAULT_SCRYPT,
     ScryptParams,
     write_eip2335,
     write_v3,
 )
+from executor_adapters.signing import bls381, bn254, ecdsa
 
 __all__ = ["TEST_KDF_ENV", "add_keys_commands", "run_keys_command"]
 
@@ -288,7 +288,7 @@ def _bn254_identity(info: KeystoreInfo, secret: bytes | None, source: str) -> di
         if stored is None or len(stored) != 128:
             raise KeystoreError(source, "the stored pubkey is not a 128-byte bn254 G2 key")
         try:
-            bn254.g2_from_bytes(stored)
+            bn254.check_public_key_g2(stored)
         except ValueError as exc:
             raise KeystoreError(source, f"the stored pubkey is not a G2 point: {exc}") from None
         g2 = stored

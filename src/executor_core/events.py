@@ -1,7 +1,9 @@
-"""Domain events: what happened to deployments and performers, for logs, metrics and tests.
+"""Domain events: everything the core does that anyone may want to know about.
 
-The core emits them through `EventListener`s; it never waits on a listener, and a listener that
-raises is logged and otherwise ignored, so observers cannot break the executor.
+They are the only record the core keeps of what it did: it writes no log lines of its own, and
+`executor_adapters.event_log` is the listener that turns each event into one. The core emits
+them through `EventListener`s; it never waits on a listener, and a listener that raises is
+logged and otherwise ignored, so observers cannot break the executor.
 """
 
 from __future__ import annotations
@@ -89,6 +91,79 @@ class PerformerRemoved:
     performer_id: PerformerId
 
 
+@attrs.frozen
+class RecreationAttemptFailed:
+    """One recreation of a dead performer failed; another follows unless attempts ran out."""
+
+    avs_address: AvsAddress
+    performer_id: PerformerId
+    attempt: int
+    reason: str
+
+
+@attrs.frozen
+class DrainTimedOut:
+    """A replaced performer is removed with tasks still running on it."""
+
+    avs_address: AvsAddress
+    performer_id: PerformerId
+    tasks: int
+
+
+@attrs.frozen
+class CleanupFailed:
+    """A container or network could not be removed; it may be left behind."""
+
+    what: str
+    error: str
+    avs_address: AvsAddress | None = None
+
+
+@attrs.frozen
+class ContainerEventsInterrupted:
+    """The runtime's die/OOM stream broke; it is reopened, and health checks cover the gap."""
+
+    error: str
+
+
+@attrs.frozen
+class AggregatorCheckDisabled:
+    """An AVS runs tasks without checking the aggregator's signature: any caller may use it."""
+
+    avs_address: AvsAddress
+
+
+@attrs.frozen
+class ShutdownStarted:
+    tasks: int
+    grace_seconds: float
+
+
+@attrs.frozen
+class TaskCompleted:
+    """A task ran and its result was signed; times in milliseconds from its arrival."""
+
+    avs_address: AvsAddress
+    task_id: str
+    performer_id: PerformerId
+    duration_ms: float
+    verify_ms: float
+    performer_ms: float
+    sign_ms: float
+    output_bytes: int
+
+
+@attrs.frozen
+class TaskFailed:
+    """A task was refused or failed; `error_type` is the core error's class."""
+
+    avs_address: AvsAddress
+    task_id: str
+    error: str
+    error_type: str
+    duration_ms: float
+
+
 DomainEvent = (
     DeploymentStarted
     | PerformerStaged
@@ -99,6 +174,14 @@ DomainEvent = (
     | PerformerRecreated
     | PerformerFailed
     | PerformerRemoved
+    | RecreationAttemptFailed
+    | DrainTimedOut
+    | CleanupFailed
+    | ContainerEventsInterrupted
+    | AggregatorCheckDisabled
+    | ShutdownStarted
+    | TaskCompleted
+    | TaskFailed
 )
 
 EventListener = Callable[[DomainEvent], None]

@@ -4,35 +4,43 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import logging
 from collections.abc import Callable, Mapping, Sequence
 
 import attrs
 
-from executor_core.addresses import Address, AvsAddress
+from executor_core.addresses import AvsAddress
 from executor_core.avs_performer import AvsPerformer
 from executor_core.errors import (
     AvsNotFound,
     ExecutorError,
-    InvalidArgument,
     PerformerNotFound,
     PerformerTimeout,
     ShuttingDown,
     TaskAlreadyRunning,
 )
-from executor_core.events import EventListener
-from executor_core.labels import owner_labels
-from executor_core.performer_instance import PerformerDeps
+from executor_core.events import (
+    AggregatorCheckDisabled,
+    CleanupFailed,
+    EventListener,
+    ShutdownStarted,
+    TaskCompleted,
+    TaskFailed,
+)
+from executor_core.live_performer import PerformerDeps
 from executor_core.performers import PerformerId, PerformerImage, PerformerView
-from executor_core.ports import ContainerEventKind, NetworkRef, ResultSigner
+from executor_core.ports import ResultSigner
 from executor_core.settings import AvsSettings
+from executor_core.shared_runtime import SharedRuntime
 from executor_core.task_auth import TaskAuthenticator
 from executor_core.tasks import Task, TaskId, TaskResult
 
-log = logging.getLogger("executor_core.executor")
+__all__ = ["SIGNING_RESERVE", "Deployment", "Executor", "NewAvsPolicy"]
 
 NewAvsPolicy = Callable[[AvsAddress, PerformerImage], tuple[AvsSettings, ResultSigner]]
 """Settings and result signer for an AVS that DeployArtifact names but the config does not."""
+
+SIGNING_RESERVE = 0.05
+"""Seconds of the caller's deadline kept back for signing after the performer answers."""
 
 
 @attrs.frozen
@@ -41,57 +49,6 @@ class Deployment:
 
     deployment_id: str
     performer_id: PerformerId
-
-
-NETWORK_REMOVAL_ATTEMPTS = 6
-SIGNING_RESERVE = 0.05
-"""Seconds of the caller's deadline kept back for signing after the performer answers."""
-
-
-def parse_avs_address(value: str, field: str = "avs_address") -> AvsAddress:
-    """Parse a wire AVS address, naming the field when it is missing or malformed."""
-    if not value:
-        raise InvalidArgument(field, "is required")
-    try:
-        return AvsAddress.parse(value)
-    except ValueError as exc:
-        raise InvalidArgument(field, str(exc)) from None
-
-
-def _parse_address(value: str, field: str) -> Address:
-    try:
-        return Address.parse(value)
-    except ValueError as exc:
-        raise InvalidArgument(field, str(exc)) from None
-
-
-def parse_task(
-    task_id: str,
-    avs_address: str,
-    payload: bytes,
-    *,
-    aggregator_address: str = "",
-    signature: bytes = b"",
-    origin: str = "",
-) -> Task:
-    """Build a Task from a wire submission; every problem names its field."""
-    try:
-        tid = TaskId(task_id)
-    except ValueError as exc:
-        raise InvalidArgument("task_id", str(exc)) from None
-    avs = parse_avs_address(avs_address)
-    aggregator = (
-        _parse_address(aggregator_address, "aggregator_address") if aggregator_address else None
-    )
-    return Task(
-        task_id=tid,
-        avs_address=avs,
-        payload=payload,
-        aggregator_address=aggregator,
-        aggregator_signature=signature,
-        avs_address_as_sent=avs_address,
-        origin=origin,
-    )
 
 
 class Executor:
@@ -120,10 +77,9 @@ class Executor:
         self._performers = {s.avs_address: AvsPerformer(s, deps) for s in avs_settings}
         self._default_task_timeout = default_task_timeout
         self._in_flight: dict[tuple[AvsAddress, TaskId], Task] = {}
-        self._network: NetworkRef | None = None
         self._accepting = False
         self._new_avs = new_avs
-        self._event_pump: asyncio.Task[None] | None = None
+        self._shared = SharedRuntime(deps, self._performers.values)
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Receive every domain event; returns a function that unsubscribes."""
@@ -136,18 +92,10 @@ class Executor:
 
     async def start(self) -> None:
         """Start every AVS's performer; if any fails, stop the others and raise."""
-        deps = self._deps
         for performer in self._performers.values():
             if not performer.settings.verify_aggregator_signature:
-                log.warning(
-                    "aggregator signature check is OFF: any caller can run tasks on this AVS",
-                    extra={"avsAddress": performer.settings.avs_address.value},
-                )
-        if deps.network:
-            self._network = await deps.runtime.ensure_network(
-                deps.network, owner_labels(deps.instance_id)
-            )
-        self._event_pump = asyncio.create_task(self._pump_container_events(), name="events")
+                self._deps.events.emit(AggregatorCheckDisabled(performer.settings.avs_address))
+        await self._shared.open()
         results = await asyncio.gather(
             *(performer.start() for performer in self._performers.values()), return_exceptions=True
         )
@@ -163,10 +111,26 @@ class Executor:
         `timeout` is what is left of the caller's deadline; the executor's default applies when
         the caller set none, so a hung performer never holds a task forever.
         """
+        clock = self._deps.clock
+        started = clock.monotonic()
+        try:
+            return await self._run(task, started, timeout)
+        except ExecutorError as exc:
+            self._deps.events.emit(
+                TaskFailed(
+                    task.avs_address,
+                    task.task_id.value,
+                    str(exc),
+                    type(exc).__name__,
+                    round((clock.monotonic() - started) * 1000, 2),
+                )
+            )
+            raise
+
+    async def _run(self, task: Task, started: float, timeout: float | None) -> TaskResult:
         if not self._accepting:
             raise ShuttingDown("the executor is not accepting tasks")
         clock = self._deps.clock
-        started = clock.monotonic()
         deadline = started + (self._default_task_timeout if timeout is None else timeout)
         performer = self._performers.get(task.avs_address)
         if performer is None:
@@ -179,32 +143,26 @@ class Executor:
             raise TaskAlreadyRunning(
                 f"task {task.task_id} is already running for AVS {task.avs_address}"
             )
-        fields = {"avsAddress": task.avs_address.value, "taskId": task.task_id.value}
         self._in_flight[key] = task
         verified = clock.monotonic()
         try:
             output, performer_id = await self._execute(performer, task, deadline - verified)
             executed = clock.monotonic()
             signature = await self._signers[task.avs_address].sign_result(output)
-        except ExecutorError as exc:
-            log.warning(
-                "task failed", extra={**fields, "error": str(exc), "errorType": type(exc).__name__}
-            )
-            raise
         finally:
             del self._in_flight[key]
         signed = clock.monotonic()
-        log.info(
-            "task completed",
-            extra={
-                **fields,
-                "durationMs": round((signed - started) * 1000, 2),
-                "verifyMs": round((verified - started) * 1000, 2),
-                "performerMs": round((executed - verified) * 1000, 2),
-                "signMs": round((signed - executed) * 1000, 2),
-                "outputBytes": len(output),
-                "performerId": performer_id.value,
-            },
+        self._deps.events.emit(
+            TaskCompleted(
+                task.avs_address,
+                task.task_id.value,
+                performer_id,
+                duration_ms=round((signed - started) * 1000, 2),
+                verify_ms=round((verified - started) * 1000, 2),
+                performer_ms=round((executed - verified) * 1000, 2),
+                sign_ms=round((signed - executed) * 1000, 2),
+                output_bytes=len(output),
+            )
         )
         return TaskResult(
             task_id=task.task_id,
@@ -230,25 +188,6 @@ class Executor:
                 f"task {task.task_id} did not finish within {budget:.3g} s"
             ) from None
 
-    async def _pump_container_events(self) -> None:
-        """Route Docker die/OOM events to the AVS that owns the container."""
-        labels = owner_labels(self._deps.instance_id)
-        while True:
-            try:
-                async for event in self._deps.runtime.events(labels):
-                    for performer in tuple(self._performers.values()):
-                        instance = performer.find(event.container_id)
-                        if instance is not None:
-                            reason = (
-                                "container was killed for lack of memory"
-                                if event.kind is ContainerEventKind.OOM_KILLED
-                                else f"container exited (code {event.exit_code})"
-                            )
-                            performer.performer_down(instance, reason)
-            except Exception as exc:  # the pump must outlive any one broken stream
-                log.warning("container events unavailable", extra={"error": repr(exc)})
-            await asyncio.sleep(1.0)
-
     async def deploy_artifact(self, avs_address: AvsAddress, image: PerformerImage) -> Deployment:
         """Deploy an image blue-green for the AVS; an AVS not served yet gets a new slot."""
         if not self._accepting:
@@ -268,7 +207,7 @@ class Executor:
         try:
             performer_id = await performer.deploy(image, deployment_id)
         except BaseException:
-            if created and not performer.has_performer and not performer.deploying:
+            if created and performer.empty:
                 self._performers.pop(avs_address, None)
                 self._signers.pop(avs_address, None)
             raise
@@ -295,38 +234,18 @@ class Executor:
         """Refuse new tasks, let running ones finish within `grace` s, then remove containers."""
         self._accepting = False
         if self._in_flight:
-            log.info(
-                "waiting for running tasks",
-                extra={"tasks": len(self._in_flight), "graceSeconds": grace},
-            )
+            self._deps.events.emit(ShutdownStarted(len(self._in_flight), grace))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(grace):
                     await asyncio.gather(*(p.wait_idle() for p in self._performers.values()))
         await self._stop_performers()
 
     async def _stop_performers(self) -> None:
-        if self._event_pump is not None:
-            self._event_pump.cancel()
-            await asyncio.gather(self._event_pump, return_exceptions=True)
-            self._event_pump = None
+        await self._shared.stop_events()
         results = await asyncio.gather(
             *(p.stop() for p in self._performers.values()), return_exceptions=True
         )
-        for result in results:
+        for avs, result in zip(self._performers, results, strict=True):
             if isinstance(result, BaseException):
-                log.error("could not remove a performer", extra={"error": str(result)})
-        if self._network is not None and self._network.created:
-            await self._remove_network(self._network.network_id)
-            self._network = None
-
-    async def _remove_network(self, network_id: str) -> None:
-        """The engine may still be detaching just-removed containers; retry for a moment."""
-        for attempt in range(NETWORK_REMOVAL_ATTEMPTS):
-            try:
-                await self._deps.runtime.remove_network(network_id)
-                return
-            except ExecutorError as exc:
-                if attempt == NETWORK_REMOVAL_ATTEMPTS - 1:
-                    log.error("could not remove the performer network", extra={"error": str(exc)})
-                    return
-            await asyncio.sleep(0.5)
+                self._deps.events.emit(CleanupFailed("its performers", str(result), avs))
+        await self._shared.close()

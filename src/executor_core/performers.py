@@ -30,7 +30,7 @@ def _check_tag(_: object, attribute: attrs.Attribute[str], value: str) -> None:
 
 def _check_digest(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value and not DIGEST.fullmatch(value):
-        raise ValueError(f"{attribute.name}: must be sha256: followed by 64 hex digits")
+        raise ValueError(f"{attribute.name}: must be sha256: followed by 64 lower-case hex digits")
 
 
 @attrs.frozen

@@ -32,6 +32,13 @@ class ContainerEvent:
     kind: ContainerEventKind
     exit_code: int | None = None
 
+    @property
+    def reason(self) -> str:
+        """What happened, in words, for events and logs."""
+        if self.kind is ContainerEventKind.OOM_KILLED:
+            return "container was killed for lack of memory"
+        return f"container exited (code {self.exit_code})"
+
 
 @attrs.frozen
 class NetworkRef:

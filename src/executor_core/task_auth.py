@@ -6,14 +6,10 @@ operator set; any of the aggregator's keys may have signed it.
 
 from __future__ import annotations
 
-import logging
-
 from executor_core.errors import InvalidArgument, InvalidTaskSignature, UnknownAggregator
 from executor_core.ports import AggregatorKeys
 from executor_core.signature_batches import SignatureBatcher
 from executor_core.tasks import Task
-
-log = logging.getLogger("executor_core.task_auth")
 
 
 class TaskAuthenticator:
@@ -24,27 +20,22 @@ class TaskAuthenticator:
         self._signatures = signatures
 
     async def authenticate(self, task: Task) -> None:
-        """Return if the task is authentic; raise and log why otherwise."""
-        fields = {"avsAddress": task.avs_address.value, "taskId": task.task_id.value}
+        """Return if the task is authentic; raise why otherwise."""
         if task.aggregator_address is None:
             raise InvalidArgument(
                 "aggregator_address", "is required: this AVS checks aggregator signatures"
             )
-        fields["aggregatorAddress"] = task.aggregator_address.value
         keys = await self._keys.keys_for(task.avs_address, task.aggregator_address)
         if not keys:
-            log.warning("task from an unknown aggregator refused", extra=fields)
             raise UnknownAggregator(
                 f"{task.aggregator_address} is not an aggregator of AVS {task.avs_address}"
             )
         if not task.aggregator_signature:
-            log.warning("task without an aggregator signature refused", extra=fields)
             raise InvalidTaskSignature("signature: is missing")
         verified = await self._signatures.verify(
             keys, task.payload, task.aggregator_signature, origin=task.origin
         )
         if not verified:
-            log.warning("task with a bad aggregator signature refused", extra=fields)
             raise InvalidTaskSignature(
                 f"signature: does not verify for aggregator {task.aggregator_address}"
             )

@@ -56,7 +56,7 @@ async def test_submit_task_answers_with_the_signed_result(served) -> None:  # ty
     assert int.from_bytes(result.output, "big") == 9
     assert (result.task_id, result.operator_address, result.avs_address) == (
         "0x01",
-        OPERATOR,
+        OPERATOR.lower(),
         AVS.value,
     )
     assert result.signature == await harness.signer.sign_result(result.output)

@@ -18,8 +18,8 @@ from py_ecc.fields import bn128_FQ as FQ
 from py_ecc.fields import bn128_FQ2 as FQ2
 
 from executor_adapters.memory.signer import FakeResultSigner
-from executor_adapters.signing import bn254
-from executor_adapters.signing.bn254_signer import PyEccBn254ResultSigner
+from executor_adapters.signing.bn254 import curve as bn254
+from executor_adapters.signing.bn254.signer import Bn254ResultSigner
 from executor_core.errors import SigningError
 from executor_core.ports import ResultSigner
 from tests.vectors import load_vector
@@ -97,32 +97,32 @@ def _independent_verify(public_key_g2: bytes, output: bytes, signature: bytes) -
     return bool(left == right)
 
 
-class TestPyEccBn254ResultSigner(ResultSignerContract):
+class TestBn254ResultSigner(ResultSignerContract):
     @pytest.fixture
-    def signer(self) -> PyEccBn254ResultSigner:
-        return PyEccBn254ResultSigner(bytes.fromhex(EXECUTOR_KEY["sk_hex"]))
+    def signer(self) -> Bn254ResultSigner:
+        return Bn254ResultSigner(bytes.fromhex(EXECUTOR_KEY["sk_hex"]))
 
     async def test_signature_passes_an_independent_pairing_check(
-        self, signer: PyEccBn254ResultSigner
+        self, signer: Bn254ResultSigner
     ) -> None:
         output = b"result of task 0x01"
         signature = await signer.sign_result(output)
         assert _independent_verify(signer.public_key_g2, output, signature)
 
-    async def test_matches_the_c18d70e_vectors(self, signer: PyEccBn254ResultSigner) -> None:
+    async def test_matches_the_c18d70e_vectors(self, signer: Bn254ResultSigner) -> None:
         assert RESULT_VECTORS["key"] == EXECUTOR_KEY["name"]
         for case in RESULT_VECTORS["cases"]:
             signature = await signer.sign_result(bytes.fromhex(case["output_hex"]))
             assert signature.hex() == case["signature_hex"]
 
-    def test_public_key_is_the_128_byte_g2_key(self, signer: PyEccBn254ResultSigner) -> None:
+    def test_public_key_is_the_128_byte_g2_key(self, signer: Bn254ResultSigner) -> None:
         assert signer.public_key_g2.hex() == EXECUTOR_KEY["pubkey_g2_bytes_hex"]
 
-    def test_repr_does_not_show_the_secret(self, signer: PyEccBn254ResultSigner) -> None:
+    def test_repr_does_not_show_the_secret(self, signer: Bn254ResultSigner) -> None:
         assert EXECUTOR_KEY["sk_hex"][:16] not in repr(signer)
 
     async def test_failures_become_signing_errors(
-        self, signer: PyEccBn254ResultSigner, monkeypatch: pytest.MonkeyPatch
+        self, signer: Bn254ResultSigner, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         def broken(sk: int, digest: bytes) -> bytes:
             raise ArithmeticError("boom")
@@ -135,7 +135,7 @@ class TestPyEccBn254ResultSigner(ResultSignerContract):
 
 def test_bn254_signer_refuses_a_zero_key() -> None:
     with pytest.raises(ValueError, match="zero"):
-        PyEccBn254ResultSigner(bytes(32))
+        Bn254ResultSigner(bytes(32))
 
 
 # --- the fake ---------------------------------------------------------------------------------

@@ -13,9 +13,10 @@ import threading
 import pytest
 from py_arkworks_bls12381 import Scalar
 
-from executor_adapters.signing import bls381, ecdsa
-from executor_adapters.signing.bls381_signer import Bls381ResultSigner
-from executor_adapters.signing.ecdsa_signer import EcdsaResultSigner
+from executor_adapters.signing.bls381 import curve as bls381
+from executor_adapters.signing.bls381.signer import Bls381ResultSigner
+from executor_adapters.signing.ecdsa import curve as ecdsa
+from executor_adapters.signing.ecdsa.signer import EcdsaResultSigner
 from executor_adapters.signing.keccak import keccak256
 from executor_core.errors import SigningError
 from executor_core.ports import ResultSigner

@@ -13,10 +13,16 @@ import betterproto2
 import grpc
 
 from executor_adapters.grpc import task_messages
+from executor_adapters.grpc._requests import (
+    parse_artifact,
+    parse_avs_address,
+    parse_performer_id,
+    parse_task,
+)
 from executor_adapters.grpc.status_mapping import status_for
 from executor_core.errors import InvalidArgument
-from executor_core.executor import Executor, parse_avs_address, parse_task
-from executor_core.performers import DIGEST, REPOSITORY, PerformerId, PerformerImage, PerformerView
+from executor_core.executor import Executor
+from executor_core.performers import PerformerView
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
 SERVICE_NAME = "eigenlayer.hourglass.v1.ExecutorService"
@@ -58,22 +64,6 @@ def rfc3339(moment: datetime | None) -> str:
     if moment is None:
         return ""
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
-
-
-def parse_artifact(registry_url: str, digest: str) -> PerformerImage:
-    """The image a DeployArtifact names, as `registry_url@digest`; each field checked alone."""
-    if not registry_url:
-        raise InvalidArgument("registry_url", "is required")
-    if not digest:
-        raise InvalidArgument("digest", "is required")
-    if not DIGEST.fullmatch(digest):
-        raise InvalidArgument("digest", "must be sha256: followed by 64 lower-case hex digits")
-    if "@" in registry_url or not REPOSITORY.fullmatch(registry_url):
-        raise InvalidArgument(
-            "registry_url",
-            f"must be an image repository such as host:port/name, got {registry_url!r}",
-        )
-    return PerformerImage(repository=registry_url, digest=digest)
 
 
 def performer_message(view: PerformerView) -> pb.Performer:
@@ -137,9 +127,7 @@ class ExecutorServicer:
     async def remove_performer(
         self, request: pb.RemovePerformerRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RemovePerformerResponse:
-        if not request.performer_id:
-            raise InvalidArgument("performer_id", "is required")
-        await self._executor.remove_performer(PerformerId(request.performer_id))
+        await self._executor.remove_performer(parse_performer_id(request.performer_id))
         return pb.RemovePerformerResponse(
             success=True, message=f"Performer {request.performer_id} removed successfully"
         )

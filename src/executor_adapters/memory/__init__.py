@@ -6,7 +6,7 @@ both), so an executor built on them behaves like the real one without Docker, gR
     from executor_adapters.memory import InMemoryContainerRuntime, ScriptedPerformerConnector
     app = await build_executor(config, runtime=InMemoryContainerRuntime(),
                                connector=ScriptedPerformerConnector(my_handler),
-                               signers={avs: FakeResultSigner()})
+                               signers={SigningCurve.BN254: FakeResultSigner()})
 """
 
 from executor_adapters.memory.aggregators import (

@@ -7,7 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from executor_adapters.config import parse_config
+from executor_adapters.config import SigningCurve, parse_config
+from executor_adapters.grpc._requests import parse_task
+from executor_adapters.keystores import KeystoreError
+from executor_adapters.keystores.writer import ScryptParams, write_eip2335, write_v3
 from executor_adapters.memory import (
     FakeResultSigner,
     InMemoryContainerRuntime,
@@ -18,16 +21,15 @@ from executor_adapters.signing import (
     Bls381ResultSigner,
     Bn254ResultSigner,
     EcdsaResultSigner,
-    KeystoreError,
     bls381,
     bn254,
     ecdsa,
     keccak256,
 )
-from executor_adapters.signing.keystore_writer import ScryptParams, write_eip2335, write_v3
-from executor_app.bootstrap import build_executor, load_signers
+from executor_app.bootstrap import build_core, build_executor, load_signers, new_avs_policy
+from executor_app.signers import StartupError
 from executor_core.addresses import AvsAddress
-from executor_core.executor import parse_task
+from executor_core.errors import AvsNotFound
 from executor_core.performers import PerformerImage
 
 CHEAP = ScryptParams(n=1024, r=1, p=1)
@@ -86,16 +88,16 @@ async def test_each_avs_signs_results_on_its_own_curve(tmp_path: Path) -> None:
     output = b"result bytes"
     digest = keccak256(output)
 
-    bn = signers[AvsAddress.parse(AVS_BN254)]
+    bn = signers[SigningCurve.BN254]
     assert isinstance(bn, Bn254ResultSigner)
     public = bn254.public_key_g2(int.from_bytes(BN254_SECRET, "big"))
     assert bn254.verify_solidity(public, digest, await bn.sign_result(output))
 
-    bls = signers[AvsAddress.parse(AVS_BLS381)]
+    bls = signers[SigningCurve.BLS381]
     assert isinstance(bls, Bls381ResultSigner)
     assert bls381.verify(bls381.public_key_g2(BLS381_SECRET), digest, await bls.sign_result(output))
 
-    ec = signers[AvsAddress.parse(AVS_ECDSA)]
+    ec = signers[SigningCurve.ECDSA]
     assert isinstance(ec, EcdsaResultSigner)
     signature = await ec.sign_result(output)
     assert len(signature) == 65
@@ -120,7 +122,7 @@ async def test_a_plain_ecdsa_private_key_works_for_development(tmp_path: Path) -
     config = parse_config(
         config_text(performer(AVS_ECDSA, "ecdsa"), keys), base_dir=tmp_path, environ={}
     )
-    signer = (await load_signers(config))[AvsAddress.parse(AVS_ECDSA)]
+    signer = (await load_signers(config))[SigningCurve.ECDSA]
     assert isinstance(signer, EcdsaResultSigner)
     assert signer.address == ecdsa.address_of(ECDSA_SECRET)
 
@@ -136,7 +138,7 @@ async def test_the_executor_runs_on_fakes_when_every_port_is_replaced(tmp_path: 
         config,
         runtime=runtime,
         connector=ScriptedPerformerConnector(lambda task_id, payload: payload[::-1]),
-        signers={AvsAddress.parse(AVS_BN254): signer},
+        signers={SigningCurve.BN254: signer},
         ids=SequentialIds(),
         host="127.0.0.1",
         port=0,
@@ -157,3 +159,44 @@ async def test_the_executor_runs_on_fakes_when_every_port_is_replaced(tmp_path: 
         await asyncio.wait_for(app.stop(grace=1), 10)
     assert runtime.containers == {}
     assert runtime.closed
+
+
+async def test_an_avs_that_deploy_artifact_adds_signs_on_bn254_not_on_the_first_avs_curve(
+    tmp_path: Path,
+) -> None:
+    write_keys(tmp_path)
+    config = parse_config(
+        config_text(performer(AVS_ECDSA, "ecdsa"), ALL_KEYS), base_dir=tmp_path, environ={}
+    )
+    signers = await load_signers(config)
+    assert set(signers) == {SigningCurve.ECDSA, SigningCurve.BN254}
+
+    policy = new_avs_policy(config, signers)
+    settings, signer = policy(AvsAddress.parse("0x" + "d4" * 20), PerformerImage("e", tag="v"))
+    assert isinstance(signer, Bn254ResultSigner)
+    assert settings.worker_count == 1
+
+
+async def test_without_a_bn254_key_an_avs_the_config_does_not_name_is_refused_naming_the_key(
+    tmp_path: Path,
+) -> None:
+    keys = f"    ecdsa: {{privateKey: '0x{ECDSA_SECRET.hex()}'}}"
+    config = parse_config(
+        config_text(performer(AVS_ECDSA, "ecdsa"), keys), base_dir=tmp_path, environ={}
+    )
+    policy = new_avs_policy(config, await load_signers(config))
+
+    with pytest.raises(AvsNotFound, match=r"signs on bn254: it needs operator\.signingKeys\.bls"):
+        policy(AvsAddress.parse("0x" + "d4" * 20), PerformerImage("e", tag="v"))
+
+
+def test_an_avs_whose_curve_has_no_signer_stops_the_start_naming_the_key(tmp_path: Path) -> None:
+    keys = f"    ecdsa: {{privateKey: '0x{ECDSA_SECRET.hex()}'}}"
+    config = parse_config(
+        config_text(performer(AVS_ECDSA, "ecdsa"), keys), base_dir=tmp_path, environ={}
+    )
+
+    with pytest.raises(
+        StartupError, match=r"signs on ecdsa: it needs operator\.signingKeys\.ecdsa"
+    ):
+        build_core(config, signers={}, runtime=InMemoryContainerRuntime())

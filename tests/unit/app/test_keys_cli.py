@@ -17,8 +17,8 @@ from typing import Any
 
 import pytest
 
+from executor_adapters.keystores.loader import load_keystore
 from executor_adapters.signing import bls381, bn254, ecdsa
-from executor_adapters.signing.keystore_loader import load_keystore
 from executor_app.keys_cli import TEST_KDF_ENV
 from tests.vectors import VECTORS_DIR, load_vector
 

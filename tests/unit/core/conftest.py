@@ -2,11 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
 import pytest
 
+from executor_adapters.config import (
+    AvsPerformerConfig,
+    DeploymentConfig,
+    EcdsaKeyConfig,
+    ExecutorConfig,
+    HealthCheckConfig,
+    OperatorConfig,
+    RecreateConfig,
+    SigningCurve,
+    SigningKeysConfig,
+)
 from executor_adapters.memory import (
     FakeClock,
     FakeResultSigner,
@@ -17,13 +28,12 @@ from executor_adapters.memory import (
     SequentialIds,
     fake_task_signature,
 )
+from executor_app.bootstrap import build_core
 from executor_core.addresses import Address, AvsAddress
-from executor_core.executor import Executor, NewAvsPolicy
-from executor_core.performer_instance import PerformerDeps
+from executor_core.executor import Executor
 from executor_core.performers import PerformerImage
 from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
-from executor_core.signature_batches import SignatureBatcher
-from executor_core.task_auth import TaskAuthenticator
+from executor_core.tasks import Task, TaskId
 
 AVS = AvsAddress.parse("0x70997970c51812dc3a010c7d01b50e0d17dc79c8")
 OTHER_AVS = AvsAddress.parse("0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc")
@@ -40,6 +50,25 @@ FAST_POLICY = DeploymentPolicy(
 )
 AGGREGATOR = Address.parse("0x90f79bf6eb2c4f870365e785982e1f101e93b906")
 AGGREGATOR_KEY = bytes(range(128))
+
+
+def make_task(
+    task_id: str,
+    avs: str = AVS.value,
+    payload: bytes = b"",
+    *,
+    aggregator_address: str = "",
+    signature: bytes = b"",
+) -> Task:
+    """A task as the gRPC adapter hands one to the core."""
+    return Task(
+        task_id=TaskId(task_id),
+        avs_address=AvsAddress.parse(avs),
+        payload=payload,
+        aggregator_address=Address.parse(aggregator_address) if aggregator_address else None,
+        aggregator_signature=signature,
+        avs_address_as_sent=avs,
+    )
 
 
 def aggregator_signature(payload: bytes) -> bytes:
@@ -65,6 +94,8 @@ class Harness:
         self.aggregator_keys = InMemoryAggregatorKeys(default={AGGREGATOR: [AGGREGATOR_KEY]})
         self.verifier = FakeTaskSignatureVerifier()
         self.executors: list[Executor] = []
+        self.signer_curves: set[SigningCurve] = set(SigningCurve)
+        """Curves the operator has keys for; AVSs added by DeployArtifact need BN254."""
 
     async def _dispatch(self, task_id: bytes, payload: bytes) -> bytes:
         result = self.handler(task_id, payload)
@@ -90,31 +121,67 @@ class Harness:
         network: str | None = None,
         timeout: float = 5,
         policy: DeploymentPolicy = FAST_POLICY,
-        new_avs: NewAvsPolicy | None = None,
     ) -> Executor:
+        """The executor as the app builds it (`build_core`), from a config made of the pieces."""
         chosen = settings or (self.settings(),)
-        executor = Executor(
-            operator_address=OPERATOR,
-            avs_settings=chosen,
-            signers={s.avs_address: self.signer for s in chosen},
-            deps=PerformerDeps(
-                runtime=self.runtime,
-                connector=self.connector,
-                clock=self.clock,
-                ids=self.ids,
-                instance_id="test-instance",
-                network=network,
-                stop_grace=0,
-                policy=policy,
-            ),
-            new_avs=new_avs,
-            authenticator=TaskAuthenticator(
-                self.aggregator_keys, SignatureBatcher(self.verifier, self.clock, workers=2)
-            ),
-            default_task_timeout=timeout,
+        config = executor_config(chosen, network=network, timeout=timeout, policy=policy)
+        executor = build_core(
+            config,
+            signers=dict.fromkeys(self.signer_curves, self.signer),
+            runtime=self.runtime,
+            connector=self.connector,
+            clock=self.clock,
+            ids=self.ids,
+            aggregator_keys=self.aggregator_keys,
+            task_verifier=self.verifier,
+            instance_id="test-instance",
+            stop_grace=0,
         )
         self.executors.append(executor)
         return executor
+
+
+def executor_config(
+    avs: Sequence[AvsSettings], *, network: str | None, timeout: float, policy: DeploymentPolicy
+) -> ExecutorConfig:
+    """The config that gives the core these settings (the inverse of `bootstrap.avs_settings`)."""
+    return ExecutorConfig(
+        operator=OperatorConfig(
+            address=Address.parse(OPERATOR),
+            signing_keys=SigningKeysConfig(
+                ecdsa=EcdsaKeyConfig(source="test", private_key="11" * 32)
+            ),
+        ),
+        avs_performers=tuple(
+            AvsPerformerConfig(
+                avs_address=s.avs_address,
+                image=s.image,
+                signing_curve=SigningCurve.ECDSA,
+                worker_count=s.worker_count,
+                task_queue_size=s.queue_size,
+                health=HealthCheckConfig(
+                    check_interval=s.health.check_interval,
+                    timeout=s.health.timeout,
+                    failure_threshold=s.health.failure_threshold,
+                ),
+                verify_aggregator_signature=s.verify_aggregator_signature,
+            )
+            for s in avs
+        ),
+        performer_network_name=network or "",
+        task_timeout=timeout,
+        deployment=DeploymentConfig(
+            timeout=policy.deployment_timeout,
+            pull_timeout=policy.pull_timeout,
+            probation_period=policy.probation_period,
+            drain_timeout=policy.drain_timeout,
+            recreate=RecreateConfig(
+                max_attempts=policy.max_recreations,
+                initial_delay=policy.recreate_initial_delay,
+                max_delay=policy.recreate_max_delay,
+            ),
+        ),
+    )
 
 
 @pytest.fixture

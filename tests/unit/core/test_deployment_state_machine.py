@@ -45,10 +45,10 @@ from executor_core.events import (
     PerformerRecreated,
     PerformerStaged,
 )
-from executor_core.executor import Executor, parse_task
+from executor_core.executor import Executor
 from executor_core.performers import PerformerId, PerformerImage, PerformerStatus, PerformerView
 
-from .conftest import AVS, FAST_POLICY, Harness
+from .conftest import AVS, FAST_POLICY, Harness, make_task
 from .versioned import VersionedConnector
 
 T = TypeVar("T")
@@ -387,7 +387,7 @@ class BlueGreenDeployments(RuleBasedStateMachine):
     def tasks_run_on_the_in_service_image_or_are_unavailable(self, n: int) -> None:
         async def submit() -> list[Any]:
             tasks = [
-                parse_task(f"0x{next(self.task_numbers):04x}", AVS.value, b"") for _ in range(n)
+                make_task(f"0x{next(self.task_numbers):04x}", AVS.value, b"") for _ in range(n)
             ]
             return await asyncio.gather(
                 *(self.ex.submit_task(t, timeout=5) for t in tasks), return_exceptions=True

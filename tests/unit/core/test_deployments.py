@@ -8,6 +8,7 @@ from collections.abc import Callable
 import attrs
 import pytest
 
+from executor_adapters.config import SigningCurve
 from executor_core.errors import (
     AvsNotFound,
     ContainerStartFailed,
@@ -27,10 +28,10 @@ from executor_core.events import (
     PerformerStaged,
     PerformerUnhealthy,
 )
-from executor_core.executor import Executor, parse_task
+from executor_core.executor import Executor
 from executor_core.performers import PerformerId, PerformerImage, PerformerStatus
 
-from .conftest import AVS, FAST_POLICY, OTHER_AVS, Harness
+from .conftest import AVS, FAST_POLICY, OTHER_AVS, Harness, make_task
 from .versioned import VersionedConnector
 
 V1 = PerformerImage("registry.local/avs", tag="v1")
@@ -47,7 +48,7 @@ async def started(harness: Harness, **policy: float) -> tuple[Executor, list[Dom
 
 
 async def run(executor: Executor, n: int = 1) -> bytes:
-    return (await executor.submit_task(parse_task(f"0x{n:02x}", AVS.value, b""), timeout=5)).output
+    return (await executor.submit_task(make_task(f"0x{n:02x}", AVS.value, b""), timeout=5)).output
 
 
 def of(kind: type, events: list[DomainEvent]) -> list[DomainEvent]:
@@ -167,23 +168,22 @@ async def test_deployments_of_different_avss_run_in_parallel(harness: Harness) -
     assert {v.image for v in executor.list_performers()} == {V2}
 
 
-async def test_a_deployment_for_an_unknown_avs_needs_a_policy_for_new_avss(
+async def test_a_deployment_for_an_unknown_avs_needs_the_operator_s_bn254_key(
     harness: Harness,
 ) -> None:
+    harness.signer_curves = {SigningCurve.ECDSA}
     executor, _ = await started(harness)
-    with pytest.raises(AvsNotFound):
+    with pytest.raises(AvsNotFound, match=r"signs on bn254: it needs operator\.signingKeys\.bls"):
         await executor.deploy_artifact(OTHER_AVS, V2)
+    assert [v.avs_address for v in executor.list_performers()] == [AVS]
 
 
 async def test_a_deployment_for_an_unknown_avs_creates_its_slot(harness: Harness) -> None:
     harness.connector = VersionedConnector(harness.runtime)
-    executor = harness.build(
-        harness.settings(image=V1),
-        new_avs=lambda avs, image: (harness.settings(avs, image=image), harness.signer),
-    )
+    executor = harness.build(harness.settings(image=V1))
     await executor.start()
     await executor.deploy_artifact(OTHER_AVS, V2)
-    task = parse_task("0x01", OTHER_AVS.value, b"")
+    task = make_task("0x01", OTHER_AVS.value, b"")
     assert (await executor.submit_task(task, timeout=5)).output == b"v2"
 
 

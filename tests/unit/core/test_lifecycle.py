@@ -8,12 +8,11 @@ import attrs
 import pytest
 
 from executor_core.errors import DeploymentTimeout, ImageNotFound
-from executor_core.executor import parse_task
 from executor_core.labels import AVS_ADDRESS_LABEL, EXECUTOR_INSTANCE_LABEL, PERFORMER_ID_LABEL
 from executor_core.performers import PerformerStatus
 from executor_core.settings import HealthPolicy
 
-from .conftest import AVS, FAST_POLICY, OTHER_AVS, Harness
+from .conftest import AVS, FAST_POLICY, OTHER_AVS, Harness, make_task
 
 
 async def test_each_avs_gets_one_labelled_performer_in_service(harness: Harness) -> None:
@@ -58,7 +57,7 @@ async def test_shutdown_lets_running_tasks_finish_then_removes_every_container(
     executor = harness.build(network="perf-net")
     await executor.start()
     running = asyncio.create_task(
-        executor.submit_task(parse_task("0x01", AVS.value, b""), timeout=5)
+        executor.submit_task(make_task("0x01", AVS.value, b""), timeout=5)
     )
     await asyncio.sleep(0.01)
     await executor.shutdown(grace=5)
@@ -76,7 +75,7 @@ async def test_shutdown_does_not_wait_past_the_grace_period(harness: Harness) ->
     executor = harness.build()
     await executor.start()
     running = asyncio.create_task(
-        executor.submit_task(parse_task("0x01", AVS.value, b""), timeout=30)
+        executor.submit_task(make_task("0x01", AVS.value, b""), timeout=30)
     )
     await asyncio.sleep(0.01)
     started = asyncio.get_running_loop().time()

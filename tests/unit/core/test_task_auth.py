@@ -7,9 +7,9 @@ import logging
 import pytest
 
 from executor_core.errors import InvalidArgument, InvalidTaskSignature, UnknownAggregator
-from executor_core.executor import Executor, parse_task
+from executor_core.executor import Executor
 
-from .conftest import AGGREGATOR, AVS, Harness, aggregator_signature
+from .conftest import AGGREGATOR, AVS, Harness, aggregator_signature, make_task
 
 PAYLOAD = (5).to_bytes(32, "big")
 
@@ -21,7 +21,7 @@ async def checked_executor(harness: Harness) -> Executor:
 
 
 def signed_task(payload: bytes = PAYLOAD, *, aggregator: str = AGGREGATOR.value, signature=None):  # type: ignore[no-untyped-def]
-    return parse_task(
+    return make_task(
         "0x" + "22" * 32,
         AVS.value,
         payload,
@@ -54,7 +54,7 @@ async def test_an_unknown_aggregator_is_refused_before_the_performer_runs(
     with caplog.at_level(logging.WARNING), pytest.raises(UnknownAggregator):
         await executor.submit_task(signed_task(aggregator="0x" + "77" * 20), timeout=5)
     assert performer_calls(harness) == 0
-    record = next(r for r in caplog.records if "unknown aggregator" in r.getMessage())
+    record = next(r for r in caplog.records if getattr(r, "errorType", "") == "UnknownAggregator")
     assert record.taskId == "0x" + "22" * 32  # type: ignore[attr-defined]
     assert record.avsAddress == AVS.value  # type: ignore[attr-defined]
 
@@ -74,7 +74,7 @@ async def test_a_missing_or_bad_signature_is_refused_before_the_performer_runs(
 
 async def test_a_missing_aggregator_address_names_the_field(harness: Harness) -> None:
     executor = await checked_executor(harness)
-    task = parse_task("0x01", AVS.value, PAYLOAD, signature=aggregator_signature(PAYLOAD))
+    task = make_task("0x01", AVS.value, PAYLOAD, signature=aggregator_signature(PAYLOAD))
     with pytest.raises(InvalidArgument) as caught:
         await executor.submit_task(task, timeout=5)
     assert caught.value.field == "aggregator_address"
@@ -87,12 +87,12 @@ async def test_with_the_check_explicitly_off_unsigned_tasks_run_and_a_warning_is
     with caplog.at_level(logging.WARNING):
         await executor.start()
     assert any("signature check is OFF" in r.getMessage() for r in caplog.records)
-    assert (await executor.submit_task(parse_task("0x01", AVS.value, PAYLOAD), timeout=5)).output
+    assert (await executor.submit_task(make_task("0x01", AVS.value, PAYLOAD), timeout=5)).output
     assert harness.verifier.checked == []
 
 
 def test_an_executor_that_must_check_signatures_needs_an_authenticator(harness: Harness) -> None:
-    from executor_core.performer_instance import PerformerDeps
+    from executor_core.live_performer import PerformerDeps
 
     with pytest.raises(ValueError, match="authenticator"):
         Executor(

@@ -12,8 +12,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executor_adapters.signing import bn254, bn254_native
-from executor_adapters.signing.fast_bn254 import api as fast
+from executor_adapters.signing.bn254 import curve as bn254
+from executor_adapters.signing.bn254 import native as bn254_native
+from executor_adapters.signing.bn254.fast import api as fast
 from tests.vectors import load_vector
 
 NATIVE = bn254_native.load()

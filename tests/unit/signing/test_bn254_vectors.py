@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 
 from executor_adapters.signing import bn254
-from executor_adapters.signing.bn254_signer import PyEccBn254ResultSigner
+from executor_adapters.signing.bn254.signer import Bn254ResultSigner
 from executor_adapters.signing.keccak import keccak256
+from tests.oracles import bn254_reference as reference
 from tests.vectors import load_vector
 
 KEYS = load_vector("bn254_keys.json")["keys"]
@@ -64,13 +65,13 @@ def test_public_keys_match_gnark_bytes_and_solidity_order(key: dict[str, Any]) -
     assert g1 == _words(*(int(v) for v in key["pubkey_g1_solidity"]))
     (x_a1, x_a0), (y_a1, y_a0) = key["pubkey_g2_solidity"]
     assert g2 == _words(int(x_a1), int(x_a0), int(y_a1), int(y_a0))
-    assert bn254.g1_to_bytes(bn254.g1_from_bytes(g1)) == g1
-    assert bn254.g2_to_bytes(bn254.g2_from_bytes(g2)) == g2
+    assert reference.g1_to_bytes(reference.g1_from_bytes(g1)) == g1
+    assert reference.g2_to_bytes(reference.g2_from_bytes(g2)) == g2
 
 
 @pytest.mark.parametrize("key", KEYS, ids=[k["name"] for k in KEYS])
 def test_signer_accepts_minimal_secret_bytes(key: dict[str, Any]) -> None:
-    signer = PyEccBn254ResultSigner(bytes.fromhex(key["sk_min_bytes_hex"]))
+    signer = Bn254ResultSigner(bytes.fromhex(key["sk_min_bytes_hex"]))
     assert signer.public_key_g2.hex() == key["pubkey_g2_bytes_hex"]
     assert signer.public_key_g1.hex() == key["pubkey_g1_bytes_hex"]
 
@@ -111,19 +112,19 @@ def test_aggregate_vector() -> None:
     individual = [bytes.fromhex(s) for s in aggregation["individual_signatures_hex"]]
 
     assert [bn254.sign_solidity(SECRETS[n], digest) for n in names] == individual
-    aggregate_sig = bn254.aggregate_g1(individual)
-    aggregate_pk = bn254.aggregate_g2(PUBKEYS_G2[n] for n in names)
+    aggregate_sig = reference.aggregate_g1(individual)
+    aggregate_pk = reference.aggregate_g2(PUBKEYS_G2[n] for n in names)
     assert aggregate_sig.hex() == aggregation["aggregate_signature_hex"]
     assert aggregate_pk.hex() == aggregation["aggregate_pubkey_g2_hex"]
     g1_keys = [bn254.public_key_g1(SECRETS[n]) for n in names]
-    assert bn254.aggregate_g1(g1_keys).hex() == aggregation["aggregate_pubkey_g1_hex"]
+    assert reference.aggregate_g1(g1_keys).hex() == aggregation["aggregate_pubkey_g1_hex"]
     assert bn254.verify_solidity(aggregate_pk, digest, aggregate_sig)
 
 
 @pytest.mark.parametrize("case", SOLIDITY_HASH_CASES, ids=lambda c: c["digest_hex"][:16])
 def test_solidity_hash_to_g1_vectors(case: dict[str, Any]) -> None:
     digest = bytes.fromhex(case["digest_hex"])
-    encoded = bn254.g1_to_bytes(bn254.solidity_hash_to_g1(digest))
+    encoded = reference.g1_to_bytes(reference.solidity_hash_to_g1(digest))
     assert encoded.hex() == case["point_bytes_hex"]
     assert encoded == _point([case["x"], case["y"]])
     start = int.from_bytes(digest, "big") % P
@@ -138,19 +139,19 @@ def test_solidity_hash_to_g1_vectors(case: dict[str, Any]) -> None:
 def test_rfc9380_upstream_vectors(function: str, dst: str, case: dict[str, Any]) -> None:
     msg, dst_bytes = case["msg"].encode(), dst.encode()
     if function == "hashToG1":
-        uniform = bn254.expand_message_xmd(msg, dst_bytes, 96)
+        uniform = reference.expand_message_xmd(msg, dst_bytes, 96)
         u0, u1 = (int.from_bytes(uniform[i : i + 48], "big") % P for i in (0, 48))
         assert (u0, u1) == (int(case["u0"], 16), int(case["u1"], 16))
-        assert _words(*bn254.map_to_curve_svdw(u0)) == _point(case["Q0"])
-        assert _words(*bn254.map_to_curve_svdw(u1)) == _point(case["Q1"])
-        point = bn254.rfc9380_hash_to_g1(msg, dst_bytes)
+        assert _words(*reference.map_to_curve_svdw(u0)) == _point(case["Q0"])
+        assert _words(*reference.map_to_curve_svdw(u1)) == _point(case["Q1"])
+        point = reference.rfc9380_hash_to_g1(msg, dst_bytes)
     else:
         assert function == "encodeToG1"
-        u = int.from_bytes(bn254.expand_message_xmd(msg, dst_bytes, 48), "big") % P
+        u = int.from_bytes(reference.expand_message_xmd(msg, dst_bytes, 48), "big") % P
         assert u == int(case["u"], 16)
-        assert _words(*bn254.map_to_curve_svdw(u)) == _point(case["Q"])
-        point = bn254.rfc9380_encode_to_g1(msg, dst_bytes)
-    assert bn254.g1_to_bytes(point) == _point(case["P"])
+        assert _words(*reference.map_to_curve_svdw(u)) == _point(case["Q"])
+        point = reference.rfc9380_encode_to_g1(msg, dst_bytes)
+    assert reference.g1_to_bytes(point) == _point(case["P"])
 
 
 @pytest.mark.parametrize(
@@ -159,10 +160,10 @@ def test_rfc9380_upstream_vectors(function: str, dst: str, case: dict[str, Any])
 def test_rfc9380_crypto_libs_dst_vectors(case: dict[str, Any]) -> None:
     assert RFC_HASH["crypto_libs_dst_set"]["dst"].encode() == bn254.DEFAULT_DST
     msg = bytes.fromhex(case["msg_hex"])
-    uniform = bn254.expand_message_xmd(msg, bn254.DEFAULT_DST, 96)
+    uniform = reference.expand_message_xmd(msg, bn254.DEFAULT_DST, 96)
     u0, u1 = (int.from_bytes(uniform[i : i + 48], "big") % P for i in (0, 48))
     assert (u0, u1) == (int(case["u0"], 16), int(case["u1"], 16))
-    encoded = bn254.g1_to_bytes(bn254.rfc9380_hash_to_g1(msg))
+    encoded = reference.g1_to_bytes(reference.rfc9380_hash_to_g1(msg))
     assert encoded.hex() == case["P_bytes_hex"]
     assert encoded == _point(case["P"])
 
@@ -174,7 +175,7 @@ async def test_c18d70e_executor_result_signature(case: dict[str, Any]) -> None:
     digest = keccak256(output)
     assert digest.hex() == case["digest_keccak_output_hex"]
     assert bn254.sign_solidity(SECRETS[key], digest).hex() == case["signature_hex"]
-    signer = PyEccBn254ResultSigner(SECRETS[key].to_bytes(32, "big"))
+    signer = Bn254ResultSigner(SECRETS[key].to_bytes(32, "big"))
     assert (await signer.sign_result(output)).hex() == case["signature_hex"]
 
 
@@ -198,10 +199,10 @@ def test_c18d70e_executor_verifies_aggregator_payload_signature() -> None:
 
 
 def test_svdw_constants_match_the_reference() -> None:
-    assert bn254._SVDW_C1 == 4
-    assert bn254._SVDW_C2 == 0x183227397098D014DC2822DB40C0AC2ECBC0B548B438E5469E10460B6C3E7EA3
-    assert bn254._SVDW_C3 == 0x16789AF3A83522EB353C98FC6B36D713D5D8D1CC5DFFFFFFA
-    assert bn254._SVDW_C4 == 0x10216F7BA065E00DE81AC1E7808072C9DD2B2385CD7B438469602EB24829A9BD
+    assert reference._SVDW_C1 == 4
+    assert reference._SVDW_C2 == 0x183227397098D014DC2822DB40C0AC2ECBC0B548B438E5469E10460B6C3E7EA3
+    assert reference._SVDW_C3 == 0x16789AF3A83522EB353C98FC6B36D713D5D8D1CC5DFFFFFFA
+    assert reference._SVDW_C4 == 0x10216F7BA065E00DE81AC1E7808072C9DD2B2385CD7B438469602EB24829A9BD
 
 
 def test_keccak256_is_not_sha3() -> None:
@@ -221,23 +222,23 @@ def test_scalars_are_reduced_modulo_r_and_negative_ones_refused() -> None:
 def test_solidity_hash_needs_exactly_32_bytes() -> None:
     for size in (0, 31, 33):
         with pytest.raises(ValueError, match="32-byte digest"):
-            bn254.solidity_hash_to_g1(bytes(size))
+            reference.solidity_hash_to_g1(bytes(size))
 
 
 def test_infinity_encodes_as_zeros() -> None:
-    assert bn254.g1_to_bytes(bn254.g1_from_bytes(bytes(64))) == bytes(64)
-    assert bn254.g2_to_bytes(bn254.g2_from_bytes(bytes(128))) == bytes(128)
+    assert reference.g1_to_bytes(reference.g1_from_bytes(bytes(64))) == bytes(64)
+    assert reference.g2_to_bytes(reference.g2_from_bytes(bytes(128))) == bytes(128)
     assert bn254.public_key_g1(0) == bytes(64)
 
 
 def test_g1_decoding_rejects_bad_input() -> None:
     good = bn254.public_key_g1(7)
     with pytest.raises(ValueError, match="64 bytes"):
-        bn254.g1_from_bytes(good[:32])
+        reference.g1_from_bytes(good[:32])
     with pytest.raises(ValueError, match="not on the curve"):
-        bn254.g1_from_bytes(good[:63] + bytes([good[63] ^ 1]))
+        reference.g1_from_bytes(good[:63] + bytes([good[63] ^ 1]))
     with pytest.raises(ValueError, match="field modulus"):
-        bn254.g1_from_bytes(_words(P + 1, 2))  # (1, 2) shifted by p
+        reference.g1_from_bytes(_words(P + 1, 2))  # (1, 2) shifted by p
 
 
 def _fp2_sqrt(a: Any) -> Any:
@@ -256,7 +257,7 @@ def _fp2_sqrt(a: Any) -> Any:
 
 def _twist_point_outside_subgroup() -> bytes:
     """A point on the G2 twist curve that is (with overwhelming odds) not r-torsion."""
-    fq2 = type(bn254.g2_from_bytes(bn254.public_key_g2(1))[0])
+    fq2 = type(reference.g2_from_bytes(bn254.public_key_g2(1))[0])
     b2 = fq2([3, 0]) / fq2([9, 1])
     for x_a0 in range(1, 100):
         x = fq2([x_a0, 1])
@@ -269,17 +270,17 @@ def _twist_point_outside_subgroup() -> bytes:
 def test_g2_decoding_rejects_bad_input() -> None:
     good = bn254.public_key_g2(7)
     with pytest.raises(ValueError, match="128 bytes"):
-        bn254.g2_from_bytes(good[:64])
+        reference.g2_from_bytes(good[:64])
     with pytest.raises(ValueError, match="not on the twist"):
-        bn254.g2_from_bytes(good[:127] + bytes([good[127] ^ 1]))
+        reference.g2_from_bytes(good[:127] + bytes([good[127] ^ 1]))
     with pytest.raises(ValueError, match="field modulus"):
-        bn254.g2_from_bytes(_words(P, 0, 0, 0))
+        reference.g2_from_bytes(_words(P, 0, 0, 0))
     with pytest.raises(ValueError, match="subgroup"):
-        bn254.g2_from_bytes(_twist_point_outside_subgroup())
+        reference.g2_from_bytes(_twist_point_outside_subgroup())
     # Real-first order (eigensdk-go SerializeG2) is not a valid crypto-libs encoding.
     swapped = good[32:64] + good[:32] + good[96:] + good[64:96]
     with pytest.raises(ValueError, match=r"not on the twist|subgroup"):
-        bn254.g2_from_bytes(swapped)
+        reference.g2_from_bytes(swapped)
 
 
 def test_verify_returns_false_for_malformed_or_identity_inputs() -> None:
@@ -295,8 +296,8 @@ def test_verify_returns_false_for_malformed_or_identity_inputs() -> None:
 
 def test_expand_message_xmd_rejects_bad_parameters() -> None:
     with pytest.raises(ValueError, match="DST"):
-        bn254.expand_message_xmd(b"", b"", 32)
+        reference.expand_message_xmd(b"", b"", 32)
     with pytest.raises(ValueError, match="DST"):
-        bn254.expand_message_xmd(b"", b"d" * 256, 32)
+        reference.expand_message_xmd(b"", b"d" * 256, 32)
     with pytest.raises(ValueError, match="expand"):
-        bn254.expand_message_xmd(b"", b"d", 255 * 32 + 1)
+        reference.expand_message_xmd(b"", b"d", 255 * 32 + 1)

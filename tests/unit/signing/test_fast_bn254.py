@@ -25,10 +25,10 @@ from py_ecc.optimized_bn128.optimized_curve import is_inf, multiply
 from py_ecc.optimized_bn128.optimized_pairing import final_exponentiate
 from py_ecc.optimized_bn128.optimized_pairing import pairing as py_pairing
 
-from executor_adapters.signing import bn254, fast_bn254
-from executor_adapters.signing.bn254_signer import Bn254ResultSigner, PyEccBn254ResultSigner
-from executor_adapters.signing.fast_bn254 import g1, g2, hashing, pairing, tower
-from executor_adapters.signing.fast_bn254.field import (
+from executor_adapters.signing.bn254 import curve as bn254
+from executor_adapters.signing.bn254 import fast as fast_bn254
+from executor_adapters.signing.bn254.fast import g1, g2, hashing, pairing, tower
+from executor_adapters.signing.bn254.fast.field import (
     B2,
     P,
     R,
@@ -38,7 +38,9 @@ from executor_adapters.signing.fast_bn254.field import (
     fp2_sqr,
     mpz,
 )
+from executor_adapters.signing.bn254.signer import Bn254ResultSigner
 from executor_adapters.signing.keccak import keccak256
+from tests.oracles import bn254_reference as reference
 
 PY_ECC_PAIRINGS = 8
 p, r = int(P), int(R)
@@ -76,7 +78,7 @@ def _g1_point(seed: bytes) -> g1.G1Affine:
 
 
 def _py_g1(point: g1.G1Affine | None) -> Any:
-    return bn254.g1_from_bytes(fast_bn254.g1_encode(point))
+    return reference.g1_from_bytes(fast_bn254.g1_encode(point))
 
 
 # Coefficient of w^j of an Fp12 element in the (g, h) layout.
@@ -124,7 +126,7 @@ def test_constants_match_the_reference() -> None:
     phi = (g1.BETA * g1.G1_GENERATOR[0] % P, g1.G1_GENERATOR[1])
     assert g1.g1_mul(g1.G1_GENERATOR, _LAMBDA) == phi
     svdw = (hashing._C1, hashing._C2, hashing._C3, hashing._C4)
-    assert svdw == (bn254._SVDW_C1, bn254._SVDW_C2, bn254._SVDW_C3, bn254._SVDW_C4)
+    assert svdw == (reference._SVDW_C1, reference._SVDW_C2, reference._SVDW_C3, reference._SVDW_C4)
     assert fp2_mul(B2, (mpz(9), mpz(1))) == (3, 0)
 
 
@@ -154,15 +156,15 @@ def test_wnaf_digits_rebuild_the_scalar(k: int, width: int) -> None:
 @given(st.binary(max_size=16), SCALARS)
 def test_g1_multiplication_matches_py_ecc(seed: bytes, k: int) -> None:
     point = _g1_point(seed)
-    expected = bn254.g1_to_bytes(multiply(_py_g1(point), k % r))
+    expected = reference.g1_to_bytes(multiply(_py_g1(point), k % r))
     assert fast_bn254.g1_encode(g1.g1_mul(point, k)) == expected
-    assert fast_bn254.g1_encode(g1.generator_mul(k)) == bn254.reference_public_key_g1(k % r)
+    assert fast_bn254.g1_encode(g1.generator_mul(k)) == reference.reference_public_key_g1(k % r)
 
 
 @settings(max_examples=12, deadline=None)
 @given(st.one_of(st.sampled_from(EDGE_SCALARS), SECRETS))
 def test_g2_public_keys_match_py_ecc(k: int) -> None:
-    expected = bn254.reference_public_key_g2(k % r)
+    expected = reference.reference_public_key_g2(k % r)
     assert fast_bn254.public_key_g2(k) == expected
     assert fast_bn254.g2_encode(g2.g2_mul(g2.G2_GENERATOR, k)) == expected
 
@@ -189,19 +191,19 @@ def test_psi_is_multiplication_by_p_on_g2() -> None:
 @settings(max_examples=200)
 @given(st.one_of(DIGESTS, st.sampled_from([bytes(32), b"\xff" * 32, P.to_bytes(32, "big")])))
 def test_solidity_hash_matches_reference(digest: bytes) -> None:
-    expected = bn254.g1_to_bytes(bn254.solidity_hash_to_g1(digest))
+    expected = reference.g1_to_bytes(reference.solidity_hash_to_g1(digest))
     assert fast_bn254.g1_encode(hashing.solidity_hash_to_g1(digest)) == expected
 
 
 @settings(max_examples=100)
 @given(st.binary(max_size=200), st.binary(min_size=1, max_size=255))
 def test_rfc9380_hash_matches_reference(msg: bytes, dst: bytes) -> None:
-    expected = bn254.g1_to_bytes(bn254.rfc9380_hash_to_g1(msg, dst))
+    expected = reference.g1_to_bytes(reference.rfc9380_hash_to_g1(msg, dst))
     assert fast_bn254.g1_encode(hashing.rfc9380_hash_to_g1(msg, dst)) == expected
     (u,) = hashing.hash_to_field(msg, dst, 1)
-    encoded = bn254.g1_to_bytes(bn254.rfc9380_encode_to_g1(msg, dst))
+    encoded = reference.g1_to_bytes(reference.rfc9380_encode_to_g1(msg, dst))
     assert fast_bn254.g1_encode(hashing.rfc9380_encode_to_g1(msg, dst)) == encoded
-    assert hashing.map_to_curve_svdw(u) == bn254.map_to_curve_svdw(int(u))
+    assert hashing.map_to_curve_svdw(u) == reference.map_to_curve_svdw(int(u))
 
 
 HALF = pow(2, -1, p)  # u = ±1/2 makes tv1·tv2 = 0, the inv0 case
@@ -210,7 +212,7 @@ HALF = pow(2, -1, p)  # u = ±1/2 makes tv1·tv2 = 0, the inv0 case
 @settings(max_examples=200)
 @given(st.one_of(FP, st.sampled_from([0, 1, 2, p - 1, HALF, p - HALF])))
 def test_svdw_map_matches_reference(u: int) -> None:
-    assert hashing.map_to_curve_svdw(u) == bn254.map_to_curve_svdw(u)
+    assert hashing.map_to_curve_svdw(u) == reference.map_to_curve_svdw(u)
 
 
 def test_solidity_hash_needs_32_bytes() -> None:
@@ -310,9 +312,9 @@ def test_multi_pairing_checks_a_product(a: int) -> None:
 @settings(max_examples=25, deadline=None)
 @given(SCALARS, DIGESTS, st.binary(max_size=100))
 def test_signatures_match_the_reference(sk: int, digest: bytes, msg: bytes) -> None:
-    assert fast_bn254.sign_solidity(sk, digest) == bn254.reference_sign_solidity(sk, digest)
-    assert fast_bn254.sign(sk, msg) == bn254.reference_sign(sk, msg)
-    assert bn254.sign_solidity(sk, digest) == bn254.reference_sign_solidity(sk, digest)
+    assert fast_bn254.sign_solidity(sk, digest) == reference.reference_sign_solidity(sk, digest)
+    assert fast_bn254.sign(sk, msg) == reference.reference_sign(sk, msg)
+    assert bn254.sign_solidity(sk, digest) == reference.reference_sign_solidity(sk, digest)
 
 
 @settings(max_examples=20, deadline=None)
@@ -342,24 +344,29 @@ def test_verify_agrees_with_the_reference() -> None:
     digest, msg = keccak256(b"output"), b"payload"
     cases: list[tuple[Callable[..., bool], Callable[..., bool], tuple[bytes, ...], bool]] = [
         # 4 of PY_ECC_PAIRINGS
-        (bn254.verify, bn254.reference_verify, (pk, msg, fast_bn254.sign(sk, msg)), True),
-        (bn254.verify, bn254.reference_verify, (pk, msg + b"!", fast_bn254.sign(sk, msg)), False),
+        (bn254.verify, reference.reference_verify, (pk, msg, fast_bn254.sign(sk, msg)), True),
+        (
+            bn254.verify,
+            reference.reference_verify,
+            (pk, msg + b"!", fast_bn254.sign(sk, msg)),
+            False,
+        ),
         (
             bn254.verify_solidity,
-            bn254.reference_verify_solidity,
+            reference.reference_verify_solidity,
             (pk, digest, fast_bn254.sign_solidity(sk, digest)),
             True,
         ),
         (
             bn254.verify_solidity,
-            bn254.reference_verify_solidity,
+            reference.reference_verify_solidity,
             (pk, digest, fast_bn254.sign_solidity(other, digest)),
             False,
         ),
     ]
-    for fast, reference, args, expected in cases:
+    for fast, oracle, args, expected in cases:
         assert fast(*args) is expected
-        assert reference(*args) is expected
+        assert oracle(*args) is expected
 
 
 def test_verify_refuses_malformed_and_identity_inputs() -> None:
@@ -391,7 +398,7 @@ def test_public_key_preparation_is_cached_per_key() -> None:
 def test_encodings_round_trip(k: int) -> None:
     g1_bytes = fast_bn254.public_key_g1(k)
     assert fast_bn254.g1_encode(fast_bn254.g1_decode(g1_bytes)) == g1_bytes
-    assert bn254.g1_to_bytes(bn254.g1_from_bytes(g1_bytes)) == g1_bytes
+    assert reference.g1_to_bytes(reference.g1_from_bytes(g1_bytes)) == g1_bytes
     g2_bytes = fast_bn254.public_key_g2(k)
     assert fast_bn254.g2_encode(fast_bn254.g2_decode(g2_bytes)) == g2_bytes
 
@@ -409,9 +416,9 @@ def _error(decode: Any, data: bytes) -> str | None:
 def test_decoders_reject_what_the_reference_rejects(k: int, bit: int, noise: bytes) -> None:
     g1_bytes, g2_bytes = fast_bn254.public_key_g1(k), fast_bn254.public_key_g2(k % 1000 + 1)
     for data in (_flip(g1_bytes, bit), noise, g1_bytes[:63]):
-        assert _error(fast_bn254.g1_decode, data) == _error(bn254.g1_from_bytes, data)
+        assert _error(fast_bn254.g1_decode, data) == _error(reference.g1_from_bytes, data)
     for data in (_flip(g2_bytes, bit), noise, g2_bytes + b"\x00"):
-        assert _error(fast_bn254.g2_decode, data) == _error(bn254.g2_from_bytes, data)
+        assert _error(fast_bn254.g2_decode, data) == _error(reference.g2_from_bytes, data)
 
 
 def _fp2_sqrt(a: tuple[int, int]) -> tuple[int, int] | None:
@@ -437,7 +444,7 @@ def test_twist_points_outside_the_subgroup_are_refused() -> None:
     assert g2.g2_is_on_curve(x, y)
     assert not g2.g2_in_subgroup((x, y))
     encoded = fast_bn254.g2_encode((x, y))
-    assert _error(fast_bn254.g2_decode, encoded) == _error(bn254.g2_from_bytes, encoded)
+    assert _error(fast_bn254.g2_decode, encoded) == _error(reference.g2_from_bytes, encoded)
     assert "subgroup" in (_error(fast_bn254.g2_decode, encoded) or "")
     # py-ecc agrees that r·Q is not the identity.
     py_point = (FQ2([int(x[0]), int(x[1])]), FQ2([int(y[0]), int(y[1])]), FQ2.one())
@@ -453,7 +460,7 @@ async def test_the_signer_runs_pure_python_off_the_loop_and_native_code_on_it(
 ) -> None:
     """Pure Python holds the GIL for 0.3-0.6 ms: a crypto thread. Native code takes 0.1 ms:
     cheaper on the loop than the thread switches of a hand-off."""
-    assert PyEccBn254ResultSigner is Bn254ResultSigner
+    assert Bn254ResultSigner is Bn254ResultSigner
     if native and not bn254.backend_is_native():
         pytest.skip("the native BN254 library is not built (scripts/build-native.sh)")
     if not native:
@@ -470,5 +477,5 @@ async def test_the_signer_runs_pure_python_off_the_loop_and_native_code_on_it(
     signature = await signer.sign_result(b"output")
     assert threads
     assert (threads[0] == threading.get_ident()) is on_the_loop
-    assert signature == bn254.reference_sign_solidity(12345, keccak256(b"output"))
+    assert signature == reference.reference_sign_solidity(12345, keccak256(b"output"))
     assert "Bn254ResultSigner(" in repr(signer)

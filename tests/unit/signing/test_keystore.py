@@ -20,14 +20,16 @@ from Crypto.Cipher import AES
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executor_adapters.signing import bn254
-from executor_adapters.signing.bn254_signer import PyEccBn254ResultSigner, load_bn254_signer
-from executor_adapters.signing.keystore import (
+from executor_adapters.config import SigningCurve
+from executor_adapters.keystores.eip2335 import (
     KeystoreError,
     decrypt_eip2335,
     keystore_curve,
     process_password,
 )
+from executor_adapters.signing import bn254
+from executor_adapters.signing.bn254.signer import Bn254ResultSigner
+from executor_app.signers import signer_from_keystore
 from executor_core.errors import ExecutorError
 from tests.vectors import VECTORS_DIR
 
@@ -121,10 +123,11 @@ def test_upstream_keystores_decrypt_to_the_known_secret(entry: dict[str, Any]) -
     assert len(secret) == entry["decrypted_secret_len"]
 
 
-async def test_load_bn254_signer_reproduces_the_keystore_pubkey() -> None:
+async def test_a_signer_from_a_keystore_reproduces_the_keystore_pubkey() -> None:
     entry = _entry("ponos-executor-bn254.json")
     text = _text(entry)
-    signer = await load_bn254_signer(text, "", source=entry["file"])
+    signer = await signer_from_keystore(text, "", source=entry["file"], curve=SigningCurve.BN254)
+    assert isinstance(signer, Bn254ResultSigner)
     assert signer.public_key_g2.hex() == json.loads(text)["pubkey"]
     assert signer.public_key_g1 == bn254.public_key_g1(int(entry["decrypted_secret_hex"], 16))
 
@@ -306,10 +309,10 @@ def test_integral_float_parameters_are_accepted() -> None:
     assert decrypt_eip2335(json.dumps(document), "pw", source="k") == SECRET
 
 
-def test_zero_secret_is_refused_by_the_signer_as_a_keystore_error() -> None:
+async def test_zero_secret_is_refused_by_the_signer_as_a_keystore_error() -> None:
     text = json.dumps(_write_keystore(b"\x00", "pw"))
     with pytest.raises(KeystoreError) as caught:
-        PyEccBn254ResultSigner.from_keystore(text, "pw", "zero.json")
+        await signer_from_keystore(text, "pw", source="zero.json", curve=SigningCurve.BN254)
     _assert_one_line_naming(caught.value, "zero.json", "zero")
 
 
@@ -382,7 +385,7 @@ def test_key_from_keystore_signs_and_verifies(
     """
     stored = secret.to_bytes((secret.bit_length() + 7) // 8, "big")
     text = json.dumps(_write_keystore(stored, "pw"))
-    signer = PyEccBn254ResultSigner.from_keystore(text, "pw", "inline keystore")
+    signer = Bn254ResultSigner(decrypt_eip2335(text, "pw", source="inline keystore"))
     signature = signer.sign_digest(digest)
     assert len(signature) == 64
     assert bn254.verify_solidity(signer.public_key_g2, digest, signature)

@@ -20,27 +20,25 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from executor_adapters.signing import bls381, bn254, ecdsa
-from executor_adapters.signing.keystore import KeystoreError, decrypt_eip2335, process_password
-from executor_adapters.signing.keystore_loader import (
+from executor_adapters.keystores.eip2335 import KeystoreError, decrypt_eip2335, process_password
+from executor_adapters.keystores.loader import (
     LoadedKey,
     inspect_keystore,
     load_keystore,
     load_keystore_async,
 )
-from executor_adapters.signing.keystore_v3 import (
+from executor_adapters.keystores.v3 import (
     decrypt_legacy,
-    decrypt_legacy_async,
     decrypt_web3_v3,
-    decrypt_web3_v3_async,
 )
-from executor_adapters.signing.keystore_writer import (
+from executor_adapters.keystores.writer import (
     DEFAULT_SCRYPT,
     ScryptParams,
     v3_crypto,
     write_eip2335,
     write_v3,
 )
+from executor_adapters.signing import bls381, bn254, ecdsa
 from tests.vectors import VECTORS_DIR, load_vector
 
 INDEX = {entry["file"]: entry for entry in load_vector("keystores.json")["keystores"]}
@@ -448,7 +446,9 @@ async def test_async_wrappers_decrypt_in_a_thread() -> None:
         "ecdsa",
         bytes(31) + b"\x0c",
     )
-    assert await decrypt_web3_v3_async(v3, PASSWORD, source="a") == bytes(31) + b"\x0c"
-    assert await decrypt_legacy_async(legacy, PASSWORD, source="a") == b"\x0d"
+    assert await load_keystore_async(legacy, PASSWORD, source="a", expected_curve="bn254") == (
+        "bn254",
+        b"\x0d",
+    )
     with pytest.raises(KeystoreError, match="keystore a: wrong password"):
         await load_keystore_async(legacy, "nope", source="a")

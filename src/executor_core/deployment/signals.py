@@ -1,0 +1,93 @@
+"""What the deployment state machine is told: requests, and what the driver saw happen."""
+
+from __future__ import annotations
+
+import attrs
+
+from executor_core.errors import ExecutorError
+from executor_core.performers import PerformerId, PerformerImage
+
+
+@attrs.frozen
+class DeployRequested:
+    deployment_id: str
+    image: PerformerImage
+
+
+@attrs.frozen
+class StagingStarted:
+    """The deployment's container runs; it has not answered its health check yet."""
+
+    deployment_id: str
+    performer_id: PerformerId
+    container_id: str
+
+
+@attrs.frozen
+class StagingHealthy:
+    deployment_id: str
+    now: float
+
+
+@attrs.frozen
+class StagingFailed:
+    """Pulling, starting or health-checking the deployment's image failed (or timed out)."""
+
+    deployment_id: str
+    error: ExecutorError = attrs.field(eq=False)
+
+
+@attrs.frozen
+class PerformerDown:
+    """A container died, or a performer failed `failureThreshold` checks in a row."""
+
+    performer_id: PerformerId
+    reason: str
+    now: float
+    rollback_id: str
+    """The id a rollback started by this signal takes (the driver makes ids, not `step`)."""
+
+
+@attrs.frozen
+class RecreationSucceeded:
+    performer_id: PerformerId
+    container_id: str
+    attempt: int
+
+
+@attrs.frozen
+class RecreationFailed:
+    performer_id: PerformerId
+    attempt: int
+    reason: str
+
+
+@attrs.frozen
+class RemoveRequested:
+    performer_id: PerformerId
+    request_id: str
+
+
+@attrs.frozen
+class DrainFinished:
+    performer_id: PerformerId
+    tasks_left: int
+
+
+@attrs.frozen
+class StopRequested:
+    pass
+
+
+Signal = (
+    DeployRequested
+    | StagingStarted
+    | StagingHealthy
+    | StagingFailed
+    | PerformerDown
+    | RecreationSucceeded
+    | RecreationFailed
+    | RemoveRequested
+    | DrainFinished
+    | StopRequested
+)

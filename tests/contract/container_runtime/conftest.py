@@ -1,0 +1,333 @@
+"""The `ContainerRuntime` contract, written once and run against the fake and the Docker adapter.
+
+Every test module here runs against both runtimes: the `backend` fixture is parametrised
+(`memory`, `docker`), and the fixtures below give each test the runtime, images and
+capabilities of its backend, so no test carries its own skip.
+
+Docker runs need an engine and the `hourglass-python-base:bookworm` image and skip, with the
+reason, without them. Everything they create carries TEST_LABEL and this run's RUN_LABEL and is
+removed by id: per test by its CASE_LABEL, and once more for the whole run when the session ends.
+Images are tagged under a stand-in registry on loopback, so no pull can leave the machine and the
+registry's request log shows whether the runtime pulled. The pull and event tests also use the
+real registry of the `registry` session fixture (tests/registry_support.py), which holds the
+example performer by digest, and skip without docker-registry.
+
+What the engine reports, which the fake copies: a killed container dies with exit code 137; one
+stopped by `remove_container` dies once more (137 here, as the stand-in image runs as PID 1 and
+ignores SIGTERM until the grace ends; 0 for a performer that exits on SIGTERM, which is what the
+fake reports); a container whose start failed dies before its id is returned; an OOM kill gives
+``oom`` and then ``die`` with 137. A failed pull is 404 (unknown manifest) or 500 (registry
+unreachable) from Docker 20.10, told apart by the message.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import threading
+import uuid
+from collections.abc import (
+    AsyncIterator,
+    Iterator,
+    Mapping,
+)
+from http.server import ThreadingHTTPServer
+
+import aiodocker
+import pytest
+
+from executor_adapters.docker import AiodockerContainerRuntime
+from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
+from executor_core.performers import ContainerSpec, PerformerImage
+from tests.contract.container_runtime.support import (
+    BASE_IMAGE,
+    CASE_LABEL,
+    DIGEST,
+    FAKE_DIGEST,
+    FAKE_EXITING_IMAGE,
+    FAKE_IMAGE,
+    FAKE_PULLABLE_IMAGE,
+    FAKE_UNREACHABLE_REGISTRY,
+    RUN_ID,
+    RUN_LABEL,
+    TEST_LABEL,
+    Crash,
+    DockerTestImages,
+    EventWatch,
+    ListingRuntime,
+    NoImagesHandler,
+    Pulls,
+    SpecFactory,
+    StandInRegistry,
+    Watch,
+    build_test_images,
+    engine_answers,
+    purge,
+)
+from tests.registry_support import LocalRegistry
+
+
+@pytest.fixture(scope="session")
+def stand_in_registry() -> Iterator[StandInRegistry]:
+    requests: list[str] = []
+    handler = type("Handler", (NoImagesHandler,), {"requests": requests})
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield StandInRegistry(f"127.0.0.1:{server.server_address[1]}", requests)
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+@pytest.fixture(scope="session")
+def docker_engine() -> None:
+    try:
+        asyncio.run(engine_answers())
+    except Exception as exc:
+        pytest.skip(f"no Docker engine answers ({exc!r}); start one with scripts/setup-env.sh")
+
+
+@pytest.fixture(scope="session")
+def docker_run(docker_engine: None) -> Iterator[None]:
+    """Remove whatever this run labelled when the session ends, even after a failed test."""
+    yield
+
+    async def purge_run() -> None:
+        async with aiodocker.Docker() as docker:
+            await purge(docker, {RUN_LABEL: RUN_ID})
+
+    asyncio.run(purge_run())
+
+
+@pytest.fixture(scope="session")
+def docker_test_images(docker_run: None, stand_in_registry: StandInRegistry) -> DockerTestImages:
+    images = asyncio.run(build_test_images(stand_in_registry))
+    if images is None:
+        pytest.skip(f"{BASE_IMAGE} is missing; build it with scripts/build-base-image.sh")
+    return images
+
+
+@pytest.fixture(params=["memory", pytest.param("docker", marks=pytest.mark.docker)])
+def backend(request: pytest.FixtureRequest) -> str:
+    """Which runtime the test runs against."""
+    return str(request.param)
+
+
+@pytest.fixture
+def docker_images(backend: str, request: pytest.FixtureRequest) -> DockerTestImages | None:
+    """The Docker backend's test images (built once per run); None for the in-memory one."""
+    if backend != "docker":
+        return None
+    images: DockerTestImages = request.getfixturevalue("docker_test_images")
+    return images
+
+
+@pytest.fixture
+def backend_registry(backend: str, request: pytest.FixtureRequest) -> LocalRegistry | None:
+    """The real registry of the Docker backend's pull tests; None for the in-memory one."""
+    if backend != "docker":
+        return None
+    registry: LocalRegistry = request.getfixturevalue("registry")
+    return registry
+
+
+@pytest.fixture
+async def engine(
+    docker_images: DockerTestImages | None, labels: dict[str, str]
+) -> AsyncIterator[aiodocker.Docker | None]:
+    """A client of our own, to look at the engine without going through the adapter."""
+    if docker_images is None:
+        yield None
+        return
+    async with aiodocker.Docker() as docker:
+        yield docker
+        await purge(docker, labels)
+
+
+@pytest.fixture
+async def runtime(engine: aiodocker.Docker | None) -> AsyncIterator[ListingRuntime]:
+    if engine is None:
+        yield InMemoryContainerRuntime(
+            available_images=[FAKE_IMAGE, FAKE_EXITING_IMAGE, FAKE_PULLABLE_IMAGE],
+            exiting_images=[FAKE_EXITING_IMAGE],
+            unreachable_registries={FAKE_UNREACHABLE_REGISTRY},
+        )
+        return
+    docker_runtime = AiodockerContainerRuntime(start_timeout=20, poll_interval=0.1)
+    yield docker_runtime
+    await docker_runtime.aclose()
+
+
+@pytest.fixture
+def image(docker_images: DockerTestImages | None) -> PerformerImage:
+    """An image whose container keeps running and listens on the performer port."""
+    return FAKE_IMAGE if docker_images is None else docker_images.serving
+
+
+@pytest.fixture
+def exiting_image(docker_images: DockerTestImages | None) -> PerformerImage:
+    """An image whose process exits at once."""
+    return FAKE_EXITING_IMAGE if docker_images is None else docker_images.exiting
+
+
+@pytest.fixture
+def missing_image(docker_images: DockerTestImages | None) -> PerformerImage:
+    """An image that exists neither locally nor in its registry."""
+    if docker_images is None:
+        return PerformerImage("example.test/missing", tag="v1")
+    return docker_images.missing
+
+
+@pytest.fixture
+def crash(runtime: ListingRuntime, engine: aiodocker.Docker | None) -> Crash:
+    """Make a container's process exit behind the runtime's back."""
+    if engine is None:
+        assert isinstance(runtime, InMemoryContainerRuntime)
+        memory = runtime
+
+        async def crash_in_memory(container_id: str) -> None:
+            memory.crash(container_id)
+
+        return crash_in_memory
+    docker = engine
+
+    async def kill(container_id: str) -> None:
+        container = docker.containers.container(container_id)
+        await container.kill()
+        await container.wait()
+
+    return kill
+
+
+@pytest.fixture
+async def pullable_image(
+    backend_registry: LocalRegistry | None, engine: aiodocker.Docker | None
+) -> PerformerImage:
+    """An image by digest in a reachable registry, not present locally when the test begins."""
+    if backend_registry is None or engine is None:
+        return FAKE_PULLABLE_IMAGE
+    await _absent(engine, backend_registry.v1.reference)
+    return backend_registry.v1.image
+
+
+async def _absent(engine: aiodocker.Docker, reference: str) -> None:
+    """Make sure the engine does not have `reference`. An earlier test may have pulled it, and
+    the engine may still be letting go of that test's containers (it answers 409 until then)."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + 10
+    while True:
+        try:
+            await engine.images.delete(reference)
+        except aiodocker.DockerError as exc:
+            if exc.status == 404:
+                return
+            if loop.time() > deadline:
+                raise
+            await asyncio.sleep(0.1)
+
+
+@pytest.fixture
+def pulls(
+    runtime: ListingRuntime, backend_registry: LocalRegistry | None, pullable_image: PerformerImage
+) -> Pulls:
+    """Count the pulls of `pullable_image` since the test began."""
+    if backend_registry is None:
+        assert isinstance(runtime, InMemoryContainerRuntime)
+        memory = runtime
+        return lambda: memory.pulled_images.count(FAKE_PULLABLE_IMAGE.reference)
+    registry = backend_registry
+    before = len(registry.requests())
+
+    def count() -> int:
+        # Every pull begins with the engine's GET /v2/; what follows differs, as an engine
+        # that once had the image fetches blobs by digest without asking for the manifest.
+        asked = registry.requests()[before:]
+        return len([r for r in asked if r.method == "GET" and r.path.rstrip("/") == "/v2"])
+
+    return count
+
+
+@pytest.fixture
+def unreachable_image(backend_registry: LocalRegistry | None) -> PerformerImage:
+    """An image by digest whose registry refuses connections."""
+    if backend_registry is None:
+        return PerformerImage(f"{FAKE_UNREACHABLE_REGISTRY}/example-performer", digest=FAKE_DIGEST)
+    return PerformerImage(f"{backend_registry.unreachable_url}/example-performer", digest=DIGEST)
+
+
+@pytest.fixture
+def unknown_digest_image(backend_registry: LocalRegistry | None) -> PerformerImage:
+    """A digest the registry does not have, in a repository it has."""
+    if backend_registry is None:
+        return PerformerImage(FAKE_PULLABLE_IMAGE.repository, digest="sha256:" + "ab" * 32)
+    return PerformerImage(backend_registry.v1.repository, digest=DIGEST)
+
+
+@pytest.fixture
+def unknown_repository_image(backend_registry: LocalRegistry | None) -> PerformerImage:
+    """A repository the registry does not have."""
+    if backend_registry is None:
+        return PerformerImage("127.0.0.1:5000/no-such-performer", digest=FAKE_DIGEST)
+    registry = backend_registry
+    return PerformerImage(f"{registry.url}/no-such-performer", digest=registry.v1.digest)
+
+
+@pytest.fixture
+def endpoint_accepts_connections(backend: str) -> bool:
+    """Capability: something really listens at the endpoints the runtime returns."""
+    return backend == "docker"
+
+
+@pytest.fixture
+async def watch(runtime: ListingRuntime) -> AsyncIterator[Watch]:
+    """Start consuming events of containers with some labels; stopped after the test."""
+    watches: list[EventWatch] = []
+
+    async def start(labels: Mapping[str, str]) -> EventWatch:
+        watching = EventWatch(runtime, labels)
+        watches.append(watching)
+        # Let the iterator begin: that is when it subscribes, or notes the time it asks the
+        # engine to replay events from.
+        await asyncio.sleep(0)
+        return watching
+
+    yield start
+    for watching in watches:
+        await watching.stop()
+
+
+@pytest.fixture
+def case_id() -> str:
+    return uuid.uuid4().hex[:12]
+
+
+@pytest.fixture
+def labels(case_id: str) -> dict[str, str]:
+    return {TEST_LABEL: "1", RUN_LABEL: RUN_ID, CASE_LABEL: case_id}
+
+
+@pytest.fixture
+def network_name(case_id: str) -> str:
+    return f"executor-test-{case_id}"
+
+
+@pytest.fixture
+def make_spec(image: PerformerImage, labels: dict[str, str], case_id: str) -> SpecFactory:
+    counter = itertools.count(1)
+    default_image = image
+
+    def make(
+        *,
+        image: PerformerImage | None = None,
+        network: str | None = None,
+        extra_labels: Mapping[str, str] | None = None,
+    ) -> ContainerSpec:
+        return ContainerSpec(
+            image=image or default_image,
+            name=f"executor-test-{case_id}-{next(counter)}",
+            labels={**labels, **(extra_labels or {})},
+            network=network,
+        )
+
+    return make

@@ -1,0 +1,69 @@
+"""Images: pulled by digest once, and what an unreachable or unknowing registry gives."""
+
+from __future__ import annotations
+
+import pytest
+
+from executor_core.errors import (
+    ImageNotFound,
+    RegistryUnavailable,
+)
+from executor_core.performers import PerformerImage
+from tests.contract.container_runtime.support import (
+    ListingRuntime,
+    Pulls,
+    SpecFactory,
+)
+
+
+async def test_an_unreachable_registry_raises_registry_unavailable_and_leaves_nothing(
+    runtime: ListingRuntime,
+    make_spec: SpecFactory,
+    unreachable_image: PerformerImage,
+    labels: dict[str, str],
+) -> None:
+    with pytest.raises(RegistryUnavailable):
+        await runtime.start_container(make_spec(image=unreachable_image))
+    with pytest.raises(RegistryUnavailable):
+        await runtime.ensure_image(unreachable_image)
+
+    assert await runtime.list_containers(labels) == []
+
+
+@pytest.mark.parametrize("unknown", ["unknown_digest_image", "unknown_repository_image"])
+async def test_what_the_registry_does_not_have_raises_image_not_found(
+    runtime: ListingRuntime,
+    make_spec: SpecFactory,
+    labels: dict[str, str],
+    request: pytest.FixtureRequest,
+    unknown: str,
+) -> None:
+    image: PerformerImage = request.getfixturevalue(unknown)
+
+    with pytest.raises(ImageNotFound):
+        await runtime.start_container(make_spec(image=image))
+    with pytest.raises(ImageNotFound):
+        await runtime.ensure_image(image)
+
+    assert await runtime.list_containers(labels) == []
+
+
+async def test_a_digest_is_pulled_once_and_then_used_as_it_is(
+    runtime: ListingRuntime,
+    make_spec: SpecFactory,
+    pullable_image: PerformerImage,
+    pulls: Pulls,
+) -> None:
+    assert pulls() == 0
+
+    first = await runtime.start_container(make_spec(image=pullable_image))
+    assert pulls() == 1
+    second = await runtime.start_container(make_spec(image=pullable_image))
+    await runtime.ensure_image(pullable_image)
+
+    assert pulls() == 1
+    assert await runtime.is_running(first.container_id)
+    assert await runtime.is_running(second.container_id)
+
+
+# --- the in-memory fake ------------------------------------------------------------------------

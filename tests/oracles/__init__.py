@@ -1,0 +1,1 @@
+"""Independent implementations the tests check ours against; never shipped."""

@@ -1,0 +1,235 @@
+"""The pure state machine, `deployment.step`, driven by random signals in any order a world could
+produce them: deployments, staging results, crashes, recreations, removals, drains, a stop.
+
+A model world answers the effects (starts the containers StartStaging asks for, finishes the
+recreations and drains it was asked for, keeps the containers that exist) and the invariants
+hold the slots to it after every step: nothing leaks, every caller hears back exactly once,
+the slots always say what the diagram of docs/architecture.md says they may.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import Counter
+
+import attrs
+from hypothesis import HealthCheck, settings
+from hypothesis import strategies as st
+from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, rule
+
+from executor_core import deployment as dm
+from executor_core import events as ev
+from executor_core.deployment import Phase, Slots
+from executor_core.errors import ContainerStartFailed, DeploymentInProgress, ImageNotFound
+from executor_core.performers import PerformerId, PerformerImage
+from executor_core.settings import DeploymentPolicy
+
+from .conftest import AVS
+
+IMAGES = [PerformerImage("registry.local/avs", tag=t) for t in ("v1", "v2", "v3")]
+POLICIES = st.builds(
+    DeploymentPolicy,
+    probation_period=st.sampled_from([0.0, 30.0]),
+    max_recreations=st.integers(0, 3),
+)
+
+
+class Steps(RuleBasedStateMachine):
+    """Slots under random signals, with a world that does what the effects ask."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.slots = Slots()
+        self.policy = DeploymentPolicy()
+        self.now = 0.0
+        self.ids = itertools.count(1)
+        self.containers: set[str] = set()
+        """Containers that exist in the world."""
+        self.staging: dict[str, PerformerImage] = {}
+        """Deployments whose StartStaging is being carried out, not yet reported."""
+        self.started: dict[str, tuple[PerformerId, str]] = {}
+        """Deployments whose container runs (StagingStarted sent), not yet healthy or failed."""
+        self.recreations: dict[PerformerId, dm.ScheduleRecreation] = {}
+        self.drains: set[PerformerId] = set()
+        self.waiting: set[str] = set()
+        """Requests whose caller has not heard back yet."""
+        self.replies: Counter[str] = Counter()
+        self.emitted: list[ev.DomainEvent] = []
+
+    def feed(self, signal: dm.Signal) -> list[dm.Effect]:
+        self.slots, effects = dm.step(self.slots, signal, AVS, self.policy)
+        for effect in effects:
+            match effect:
+                case dm.Emit():
+                    self.emitted.append(effect.event)
+                case dm.StartStaging():
+                    self.staging[effect.deployment_id] = effect.image
+                case dm.CancelStaging():
+                    self.staging.pop(effect.deployment_id, None)
+                    self.started.pop(effect.deployment_id, None)
+                case dm.Reply():
+                    self.replies[effect.request_id] += 1
+                    self.waiting.discard(effect.request_id)
+                case dm.StartDrain():
+                    self.drains.add(effect.performer_id)
+                case dm.Dispose():
+                    self.containers.discard(effect.container_id)
+                case dm.ScheduleRecreation():
+                    assert effect.performer_id not in self.recreations
+                    self.recreations[effect.performer_id] = effect
+                case dm.CancelRecreation():
+                    self.recreations.pop(effect.performer_id, None)
+        return effects
+
+    def new(self, kind: str) -> str:
+        return f"{kind}-{next(self.ids)}"
+
+    # --- requests -----------------------------------------------------------------------------
+
+    @rule(policy=POLICIES)
+    def the_policy_changes(self, policy: DeploymentPolicy) -> None:
+        self.policy = policy
+
+    @rule(image=st.sampled_from(IMAGES))
+    def deploy(self, image: PerformerImage) -> None:
+        deployment_id = self.new("deployment")
+        busy = self.slots.deployment is not None and not self.slots.stopped
+        self.waiting.add(deployment_id)
+        effects = self.feed(dm.DeployRequested(deployment_id, image))
+        if busy:
+            (reply,) = effects
+            assert isinstance(reply, dm.Reply)
+            assert isinstance(reply.error, DeploymentInProgress)
+
+    @rule(data=st.data())
+    def remove(self, data: st.DataObject) -> None:
+        known = [m.performer_id for m in self.slots.listed()]
+        performer_id = data.draw(st.sampled_from([*known, PerformerId("performer-unknown")]))
+        request_id = self.new("remove")
+        self.waiting.add(request_id)
+        self.feed(dm.RemoveRequested(performer_id, request_id))
+
+    @rule()
+    def stop(self) -> None:
+        self.feed(dm.StopRequested())
+        self.staging.clear()
+        self.started.clear()
+        self.drains.clear()
+        assert self.slots.members() == ()
+        assert self.recreations == {}
+
+    # --- the world reports ----------------------------------------------------------------------
+
+    @precondition(lambda self: self.staging)
+    @rule(data=st.data())
+    def a_staged_container_starts(self, data: st.DataObject) -> None:
+        deployment_id = data.draw(st.sampled_from(sorted(self.staging)))
+        self.staging.pop(deployment_id)
+        performer_id, container_id = PerformerId(self.new("performer")), self.new("container")
+        self.containers.add(container_id)
+        self.started[deployment_id] = (performer_id, container_id)
+        self.feed(dm.StagingStarted(deployment_id, performer_id, container_id))
+
+    @precondition(lambda self: self.started)
+    @rule(data=st.data(), healthy=st.booleans())
+    def a_staged_performer_answers_or_not(self, data: st.DataObject, healthy: bool) -> None:
+        deployment_id = data.draw(st.sampled_from(sorted(self.started)))
+        self.started.pop(deployment_id)
+        if healthy:
+            self.feed(dm.StagingHealthy(deployment_id, self.now))
+        else:
+            self.feed(dm.StagingFailed(deployment_id, ContainerStartFailed("exited")))
+
+    @precondition(lambda self: self.staging)
+    @rule(data=st.data())
+    def a_pull_fails(self, data: st.DataObject) -> None:
+        deployment_id = data.draw(st.sampled_from(sorted(self.staging)))
+        self.staging.pop(deployment_id)
+        self.feed(dm.StagingFailed(deployment_id, ImageNotFound("no such image")))
+
+    @precondition(lambda self: self.slots.members())
+    @rule(data=st.data())
+    def a_container_dies(self, data: st.DataObject) -> None:
+        member = data.draw(st.sampled_from(self.slots.members()))
+        self.containers.discard(member.container_id)
+        self.feed(dm.PerformerDown(member.performer_id, "died", self.now, self.new("rollback")))
+
+    @precondition(lambda self: self.recreations)
+    @rule(data=st.data(), works=st.booleans())
+    def a_recreation_ends(self, data: st.DataObject, works: bool) -> None:
+        performer_id = data.draw(st.sampled_from(sorted(self.recreations, key=str)))
+        effect = self.recreations.pop(performer_id)
+        member = self.slots.find(performer_id)
+        if member is not None:
+            self.containers.discard(member.container_id)  # the driver removes the dead one
+        if works:
+            container_id = self.new("container")
+            self.containers.add(container_id)
+            self.feed(dm.RecreationSucceeded(performer_id, container_id, effect.attempt))
+        else:
+            self.feed(dm.RecreationFailed(performer_id, effect.attempt, "exited again"))
+
+    @precondition(lambda self: self.drains)
+    @rule(data=st.data(), tasks_left=st.integers(0, 2))
+    def a_drain_ends(self, data: st.DataObject, tasks_left: int) -> None:
+        performer_id = data.draw(st.sampled_from(sorted(self.drains, key=str)))
+        self.drains.discard(performer_id)
+        self.feed(dm.DrainFinished(performer_id, tasks_left))
+
+    @rule(seconds=st.sampled_from([1.0, 60.0]))
+    def time_passes(self, seconds: float) -> None:
+        self.now += seconds
+
+    # --- invariants ----------------------------------------------------------------------------
+
+    @invariant()
+    def every_container_that_exists_belongs_to_a_member(self) -> None:
+        members = {m.container_id for m in self.slots.members()}
+        assert self.containers <= members, self.containers - members
+
+    @invariant()
+    def each_caller_hears_back_once_and_only_when_done(self) -> None:
+        assert all(count == 1 for count in self.replies.values()), self.replies
+        pending = set(self.waiting)
+        if self.slots.deployment is not None:
+            pending.discard(self.slots.deployment.deployment_id)
+        pending -= {d.reply_to for d in self.slots.draining if d.reply_to}
+        assert pending == set(), pending
+
+    @invariant()
+    def the_slots_hold_what_the_diagram_allows(self) -> None:
+        slots = self.slots
+        ids = [m.performer_id for m in slots.members()]
+        assert len(ids) == len(set(ids))
+        if slots.current is not None:
+            assert slots.current.phase in (Phase.IN_SERVICE, Phase.RECOVERING, Phase.FAILED)
+        if slots.staged is not None:
+            assert slots.staged.phase is Phase.STAGED
+            assert slots.deployment is not None
+        assert all(d.member.phase is Phase.DRAINING for d in slots.draining)
+        if slots.probation is not None:
+            assert slots.current is not None
+            assert slots.probation.performer_id == slots.current.performer_id
+        for performer_id in self.recreations:
+            assert slots.current is not None
+            assert slots.current.performer_id == performer_id
+            assert slots.current.phase is Phase.RECOVERING
+        if slots.stopped:
+            assert attrs.evolve(slots, stopped=False) == Slots()
+
+    @invariant()
+    def a_rollback_brings_back_the_image_before(self) -> None:
+        for event in self.emitted[-3:]:
+            if isinstance(event, ev.DeploymentRolledBack):
+                assert self.slots.current is not None
+                assert self.slots.current.image == event.image
+                assert self.slots.probation is None
+
+
+Steps.TestCase.settings = settings(
+    max_examples=1500,
+    stateful_step_count=40,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+TestSteps = Steps.TestCase
