@@ -26,10 +26,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from executor_adapters.signing import bls381, bn254, ecdsa
-from executor_adapters.signing.bn254 import fast as fast_bn254
-from executor_adapters.signing.keccak import keccak256
-from tests.oracles import bn254_reference as reference
+REPO = Path(__file__).resolve().parent.parent
+if str(REPO) not in sys.path:
+    sys.path.insert(0, str(REPO))  # for `tests.oracles`, the py-ecc baseline
+
+from executor_adapters.signing import bls381, bn254, ecdsa  # noqa: E402
+from executor_adapters.signing.bn254 import fast as fast_bn254  # noqa: E402
+from executor_adapters.signing.keccak import keccak256  # noqa: E402
+from tests.oracles import bn254_reference as reference  # noqa: E402
 
 MIN_ITERATIONS = 5
 MAX_ITERATIONS = 2000
