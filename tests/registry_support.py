@@ -114,11 +114,6 @@ class LocalRegistry:
                 found.append(RegistryRequest(match["method"], match["path"], int(match["status"])))
         return found
 
-    def manifest_requests(self, image: PushedImage, *, since: int = 0) -> list[RegistryRequest]:
-        """Requests for the image's manifest by digest among `requests()[since:]`: its pulls."""
-        path = f"/v2/{image.repository.split('/', 1)[1]}/manifests/{image.digest}"
-        return [r for r in self.requests()[since:] if r.path == path]
-
 
 def _docker(*args: str, stdin: str | None = None) -> str:
     result = subprocess.run(

@@ -99,8 +99,6 @@ class SignatureBatcher:
         """Batches of each group being checked now."""
         self._strikes: dict[str, _Strikes] = {}
         self._running: set[asyncio.Task[None]] = set()
-        self.batch_sizes: deque[int] = deque(maxlen=1024)
-        """Sizes of the latest batches, for benchmarks and tests."""
 
     @property
     def waiting(self) -> int:
@@ -180,7 +178,6 @@ class SignatureBatcher:
     async def _check(
         self, key: _GroupKey, group: _Group, batch: list[_Waiting], struck: bool
     ) -> None:
-        self.batch_sizes.append(len(batch))
         try:
             verdicts = await self._verifier.verify_batch(group.keys, [w.item for w in batch])
             if len(verdicts) != len(batch):

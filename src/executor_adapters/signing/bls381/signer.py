@@ -8,7 +8,7 @@ applies the c18d70e rule, a signature over `keccak256(output)`, with crypto-libs
 
 from __future__ import annotations
 
-from executor_adapters.signing._off_loop import sign_output_in_thread
+from executor_adapters.signing._off_loop import sign_output
 from executor_adapters.signing.bls381 import curve as bls381
 
 __all__ = ["Bls381ResultSigner"]
@@ -59,7 +59,7 @@ class Bls381ResultSigner:
         Raises:
             SigningError: the signature could not be computed.
         """
-        return await sign_output_in_thread(self.sign_digest, output, scheme="BLS12-381")
+        return await sign_output(self.sign_digest, output, scheme="BLS12-381")
 
     def __repr__(self) -> str:
         # Never show the secret; the key's prefix is enough to tell signers apart in logs.

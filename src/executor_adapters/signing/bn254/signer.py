@@ -9,10 +9,8 @@ crypto thread.
 
 from __future__ import annotations
 
-from executor_adapters.signing._off_loop import sign_output_in_thread
+from executor_adapters.signing._off_loop import sign_output
 from executor_adapters.signing.bn254 import curve as bn254
-from executor_adapters.signing.keccak import keccak256
-from executor_core.errors import SigningError
 
 __all__ = ["Bn254ResultSigner"]
 
@@ -66,14 +64,10 @@ class Bn254ResultSigner:
         Raises:
             SigningError: the signature could not be computed.
         """
-        if bn254.backend_is_native():
-            # 0.1 ms in native code: cheaper on the loop than the two thread switches of a
-            # hand-off (0.19 against 0.39 ms per task at concurrency 1, docs/performance.md).
-            try:
-                return self.sign_digest(keccak256(output))
-            except Exception as exc:
-                raise SigningError(f"BN254 result signing failed: {exc}") from exc
-        return await sign_output_in_thread(self.sign_digest, output, scheme="BN254")
+        # native: 0.1 ms, cheaper on the loop than the two thread switches of a hand-off
+        # (0.19 against 0.39 ms per task at concurrency 1, docs/performance.md)
+        native = bn254.backend_is_native()
+        return await sign_output(self.sign_digest, output, scheme="BN254", off_loop=not native)
 
     def __repr__(self) -> str:
         # Never show the secret; the key's prefix is enough to tell signers apart in logs.
