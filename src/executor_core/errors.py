@@ -9,12 +9,19 @@
     ├── TooManyTasks             the AVS's task queue is full
     ├── TaskAlreadyRunning       a task with the same id is in flight for the AVS
     ├── UnknownAggregator        the task names an aggregator the AVS does not have
+    ├── NotForThisOperator       the task is addressed to another executor operator
+    ├── NotInOperatorSet         this operator is not in the task's operator set at its block
     ├── InvalidTaskSignature     the aggregator's signature is missing or does not verify
     ├── PerformerError
     │   ├── PerformerUnavailable the performer cannot be reached or is not running
     │   ├── PerformerTimeout     the performer did not answer within the deadline
     │   └── TaskRejected         the performer answered with an error
     ├── SigningError             the result could not be signed
+    ├── OutputTooLarge           the performer's output is larger than aggregators accept
+    ├── ChainUnavailable         the chain endpoint cannot be reached or did not answer in time
+    ├── ChainDataError           a contract's answer is missing or is not what its ABI says
+    ├── OperatorSetNotConfigured the operator set has no key curve, or no key for it is held
+    ├── TaskAlreadyProcessed     the task id was processed with a different request
     ├── ShuttingDown             the executor no longer accepts work
     ├── DeploymentInProgress     the AVS already has a deployment running
     ├── DeploymentTimeout        the new performer was not healthy within the deployment timeout
@@ -62,6 +69,14 @@ class UnknownAggregator(ExecutorError):
     """The task's aggregator is not one of the AVS's aggregators."""
 
 
+class NotForThisOperator(ExecutorError):
+    """The task names another executor operator than the one this executor runs for."""
+
+
+class NotInOperatorSet(ExecutorError):
+    """This operator is not a member of the task's operator set at the task's block."""
+
+
 class InvalidTaskSignature(ExecutorError):
     """The aggregator's signature over the task is missing or does not verify."""
 
@@ -84,6 +99,26 @@ class TaskRejected(PerformerError):
 
 class SigningError(ExecutorError):
     """The result could not be signed."""
+
+
+class OutputTooLarge(ExecutorError):
+    """The output is at least as large as aggregators drop, so signing it would be wasted."""
+
+
+class ChainUnavailable(ExecutorError):
+    """The chain's JSON-RPC endpoint cannot be reached, or did not answer in time."""
+
+
+class ChainDataError(ExecutorError):
+    """A contract call answered with no data, a revert, or bytes its ABI does not describe."""
+
+
+class OperatorSetNotConfigured(ExecutorError):
+    """The operator set has no key curve in KeyRegistrar, or this executor has no key of it."""
+
+
+class TaskAlreadyProcessed(ExecutorError):
+    """The task id was already processed for this AVS, from a request that differs."""
 
 
 class ShuttingDown(ExecutorError):

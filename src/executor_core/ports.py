@@ -157,6 +157,94 @@ class TaskSignatureVerifier(Protocol):
         ...
 
 
+class KeyCurve(enum.IntEnum):
+    """An operator set's key type, as KeyRegistrar `getOperatorSetCurveType` numbers it."""
+
+    NONE = 0
+    ECDSA = 1
+    BN254 = 2
+
+
+@attrs.frozen
+class OperatorSet:
+    """An AVS's operator set: `(avs, id)` as EigenLayer's contracts write it."""
+
+    avs: AvsAddress
+    id: int = attrs.field(validator=[attrs.validators.ge(0), attrs.validators.lt(2**32)])
+
+
+LATEST_BLOCK = 0
+"""The block number that means "the chain's latest block" (never cached)."""
+
+
+class ChainReader(Protocol):
+    """**Protocol:** the on-chain facts the second generation checks, each read at a block.
+
+    `block` 0 means the latest block. State at a fixed block never changes, so an adapter may
+    cache every answer for a block > 0 forever. Raises `ChainUnavailable` when the endpoint
+    cannot be reached or does not answer in time, and `ChainDataError` when a contract answers
+    with something that is not what its ABI promises (no code at the address, a revert).
+    """
+
+    async def aggregator_operator_set_id(self, avs: AvsAddress, *, block: int) -> int:
+        """The AVS's aggregator operator set id: AllocationManager `getAVSRegistrar(avs)`, then
+        that registrar's `getAvsConfig().aggregatorOperatorSetId`."""
+        ...
+
+    async def curve_type(self, operator_set: OperatorSet, *, block: int) -> KeyCurve:
+        """KeyRegistrar `getOperatorSetCurveType(operatorSet)`."""
+        ...
+
+    async def bn254_key(self, operator_set: OperatorSet, operator: Address, *, block: int) -> bytes:
+        """The operator's registered BN254 G2 key, 128 bytes `X.A1 ‖ X.A0 ‖ Y.A1 ‖ Y.A0`;
+        empty when none is registered (all-zero point)."""
+        ...
+
+    async def ecdsa_address(
+        self, operator_set: OperatorSet, operator: Address, *, block: int
+    ) -> Address | None:
+        """The operator's registered ECDSA signing address; None when none is registered."""
+        ...
+
+    async def is_member(self, operator: Address, operator_set: OperatorSet, *, block: int) -> bool:
+        """AllocationManager `isMemberOfOperatorSet(operator, operatorSet)`."""
+        ...
+
+    async def members(self, operator_set: OperatorSet, *, block: int) -> Sequence[Address]:
+        """AllocationManager `getMembers(operatorSet)`."""
+        ...
+
+    async def ecdsa_domain_separator(self) -> bytes:
+        """The ECDSACertificateVerifier's `domainSeparator()`, 32 bytes (read once)."""
+        ...
+
+
+class Hasher(Protocol):
+    """**Protocol:** Ethereum's Keccak-256, which the core needs to build what it signs."""
+
+    def keccak256(self, data: bytes) -> bytes:
+        """The 32-byte Keccak-256 digest (the original Keccak, not NIST SHA3-256)."""
+        ...
+
+
+class OperatorSigner(Protocol):
+    """**Protocol:** the operator's key on one curve, with upstream's two signing rules (G2)."""
+
+    @property
+    def curve(self) -> KeyCurve:
+        """BN254 or ECDSA."""
+        ...
+
+    async def sign_message(self, data: bytes) -> bytes:
+        """`SignMessage`: a signature over keccak256(data) (BN254: RFC 9380 hash to G1)."""
+        ...
+
+    async def sign_for_solidity(self, data: bytes) -> bytes:
+        """`SignMessageForSolidity`: data of exactly 32 bytes is signed as is, other data is
+        hashed with keccak256 first (BN254: try-and-increment hash to G1, as the contracts)."""
+        ...
+
+
 class Clock(Protocol):
     """**Protocol:** wall time for reports, monotonic time for deadlines."""
 

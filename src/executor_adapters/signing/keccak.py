@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from Crypto.Hash import keccak
 
-__all__ = ["keccak256"]
+__all__ = ["Keccak256Hasher", "keccak256"]
 
 
 def keccak256(data: bytes) -> bytes:
     """Return the 32-byte Keccak-256 digest of `data` (Ethereum's `keccak256`)."""
     digest: bytes = keccak.new(digest_bits=256, data=data).digest()
     return digest
+
+
+class Keccak256Hasher:
+    """Implements `executor_core.ports.Hasher` with pycryptodome's Keccak."""
+
+    __slots__ = ()
+
+    def keccak256(self, data: bytes) -> bytes:
+        """Return the 32-byte Keccak-256 digest of `data`."""
+        return keccak256(data)
