@@ -6,9 +6,10 @@ PACKAGES := src/executor_core src/executor_adapters src/executor_app src/hourgla
 
 .PHONY: setup env image demo test test-unit lint proto
 
-setup:  ## .venv with the project and its dev tools, and the native BN254 library
+setup:  ## .venv with the project and its dev tools, the native BN254 library, anvil and solc
 	bash scripts/setup-python.sh
 	bash scripts/build-native.sh
+	bash scripts/install-chain-tools.sh
 
 env:  ## Docker engine, debootstrap and registry; start dockerd
 	bash scripts/setup-env.sh

@@ -16,6 +16,8 @@ from tests.docker_support import (
 )
 from tests.registry_support import LocalRegistry, running_registry
 
+pytest_plugins = ("tests.chain_fixtures",)
+
 
 @pytest.fixture(scope="session")
 def registry() -> Iterator[LocalRegistry]:
