@@ -469,7 +469,9 @@ async def check_sample(target: str, aggregator_sk: int, operator_pk: bytes) -> t
             result = await client.submit_task(request, timeout=30)
             x = int.from_bytes(payload, "big")
             square = (x * x % 2**256).to_bytes(32, "big")
-            signed = bn254.verify_solidity(operator_pk, keccak256(result.output), result.signature)
+            signed = bn254.verify_solidity(
+                operator_pk, keccak256(result.output), result.result_signature
+            )
             bad += result.output != square or not signed
     return SAMPLE, bad
 

@@ -118,11 +118,12 @@ async def run(config_path: Path, tasks: int) -> int:
                     timeout=30,
                 )
                 value = int.from_bytes(result.output, "big")
-                ok = bn254.verify_solidity(operator_g2, keccak256(result.output), result.signature)
+                signature = result.result_signature
+                ok = bn254.verify_solidity(operator_g2, keccak256(result.output), signature)
                 failures += 0 if (ok and value == n * n and result.task_id == task_id) else 1
                 say(
                     f"task {task_id[:18]}… payload {n} -> output {value}; "
-                    f"signature {result.signature.hex()[:24]}… by {result.operator_address}: "
+                    f"signature {signature.hex()[:24]}… by {result.operator_address}: "
                     f"{'verified' if ok else 'DOES NOT VERIFY'}"
                 )
         say("sending SIGINT to the executor (what Ctrl-C does)")

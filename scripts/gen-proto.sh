@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 out="${1:-src/hourglass_proto}"
-protos=(eigenlayer/hourglass/v1/executor/executor.proto eigenlayer/hourglass/v1/performer/performer.proto)
+protos=(eigenlayer/hourglass/v1/common/auth.proto eigenlayer/hourglass/v1/executor/executor.proto eigenlayer/hourglass/v1/performer/performer.proto)
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 "${PYTHON:-python3}" -m grpc_tools.protoc -I proto \

@@ -38,6 +38,11 @@ _LINES: dict[type, tuple[int, str]] = {
     ev.ShutdownStarted: (logging.INFO, "waiting for running tasks"),
     ev.TaskCompleted: (logging.INFO, "task completed"),
     ev.TaskFailed: (logging.WARNING, "task failed"),
+    ev.DuplicateTaskAnswered: (logging.INFO, "repeated task answered with its earlier result"),
+    ev.TaskReadAtLatestBlock: (
+        logging.INFO,
+        "task_block_number is 0: chain reads use the latest block and are not cached",
+    ),
 }
 
 

@@ -22,6 +22,7 @@
     ├── ChainDataError           a contract's answer is missing or is not what its ABI says
     ├── OperatorSetNotConfigured the operator set has no key curve, or no key for it is held
     ├── TaskAlreadyProcessed     the task id was processed with a different request
+    ├── Unimplemented            the request asks for something this executor does not do
     ├── ShuttingDown             the executor no longer accepts work
     ├── DeploymentInProgress     the AVS already has a deployment running
     ├── DeploymentTimeout        the new performer was not healthy within the deployment timeout
@@ -119,6 +120,10 @@ class OperatorSetNotConfigured(ExecutorError):
 
 class TaskAlreadyProcessed(ExecutorError):
     """The task id was already processed for this AVS, from a request that differs."""
+
+
+class Unimplemented(ExecutorError):
+    """The request asks for something this executor does not do (yet)."""
 
 
 class ShuttingDown(ExecutorError):

@@ -151,6 +151,24 @@ class TaskCompleted:
     performer_ms: float
     sign_ms: float
     output_bytes: int
+    version: int = 0
+    """The TaskSubmission version: 0 for first-generation tasks, 1 for second-generation."""
+
+
+@attrs.frozen
+class DuplicateTaskAnswered:
+    """A repeated second-generation task got the result of its earlier run, not a new one."""
+
+    avs_address: AvsAddress
+    task_id: str
+
+
+@attrs.frozen
+class TaskReadAtLatestBlock:
+    """A second-generation task gave block 0, so its chain reads use the latest block."""
+
+    avs_address: AvsAddress
+    task_id: str
 
 
 @attrs.frozen
@@ -181,6 +199,8 @@ DomainEvent = (
     | AggregatorCheckDisabled
     | ShutdownStarted
     | TaskCompleted
+    | DuplicateTaskAnswered
+    | TaskReadAtLatestBlock
     | TaskFailed
 )
 

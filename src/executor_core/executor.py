@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TypeVar
 
 import attrs
 
@@ -12,7 +13,9 @@ from executor_core.addresses import AvsAddress
 from executor_core.avs_performer import AvsPerformer
 from executor_core.errors import (
     AvsNotFound,
+    ChainUnavailable,
     ExecutorError,
+    InvalidArgument,
     PerformerNotFound,
     PerformerTimeout,
     ShuttingDown,
@@ -21,20 +24,26 @@ from executor_core.errors import (
 from executor_core.events import (
     AggregatorCheckDisabled,
     CleanupFailed,
+    DuplicateTaskAnswered,
     EventListener,
     ShutdownStarted,
     TaskCompleted,
     TaskFailed,
+    TaskReadAtLatestBlock,
 )
+from executor_core.g2_rules import G2Admission, G2Rules
 from executor_core.live_performer import PerformerDeps
 from executor_core.performers import PerformerId, PerformerImage, PerformerView
 from executor_core.ports import ResultSigner
 from executor_core.settings import AvsSettings
 from executor_core.shared_runtime import SharedRuntime
 from executor_core.task_auth import TaskAuthenticator
+from executor_core.task_dedupe import TaskDeduplicator
 from executor_core.tasks import Task, TaskId, TaskResult
 
 __all__ = ["SIGNING_RESERVE", "Deployment", "Executor", "NewAvsPolicy"]
+
+T = TypeVar("T")
 
 NewAvsPolicy = Callable[[AvsAddress, PerformerImage], tuple[AvsSettings, ResultSigner]]
 """Settings and result signer for an AVS that DeployArtifact names but the config does not."""
@@ -64,6 +73,8 @@ class Executor:
         authenticator: TaskAuthenticator | None = None,
         default_task_timeout: float = 60.0,
         new_avs: NewAvsPolicy | None = None,
+        g2: G2Rules | None = None,
+        dedupe: TaskDeduplicator | None = None,
     ) -> None:
         missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
         if missing:
@@ -80,6 +91,15 @@ class Executor:
         self._accepting = False
         self._new_avs = new_avs
         self._shared = SharedRuntime(deps, self._performers.values)
+        if (g2 is None) != (dedupe is None):
+            raise ValueError("second-generation tasks need both their rules and a dedupe store")
+        self._g2 = g2
+        self._dedupe = dedupe
+
+    @property
+    def accepts_g2(self) -> bool:
+        """Whether second-generation (version 1) tasks are served (the config names a chain)."""
+        return self._g2 is not None
 
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Receive every domain event; returns a function that unsubscribes."""
@@ -130,11 +150,19 @@ class Executor:
     async def _run(self, task: Task, started: float, timeout: float | None) -> TaskResult:
         if not self._accepting:
             raise ShuttingDown("the executor is not accepting tasks")
-        clock = self._deps.clock
         deadline = started + (self._default_task_timeout if timeout is None else timeout)
         performer = self._performers.get(task.avs_address)
         if performer is None:
             raise AvsNotFound(f"no performer serves AVS {task.avs_address}")
+        if task.envelope is not None:
+            return await self._run_g2(performer, task, started, deadline)
+        if not performer.settings.accepts_g1:
+            raise InvalidArgument(
+                "version",
+                f"0 (a first-generation task) is not accepted for AVS {task.avs_address}, "
+                "which takes version 1 only; its aggregator signature could be replayed "
+                "(set avsPerformers[].acceptG1Tasks to accept them)",
+            )
         if performer.settings.verify_aggregator_signature:
             assert self._authenticator is not None  # checked in __init__
             await self._authenticator.authenticate(task)
@@ -143,15 +171,86 @@ class Executor:
             raise TaskAlreadyRunning(
                 f"task {task.task_id} is already running for AVS {task.avs_address}"
             )
-        self._in_flight[key] = task
-        verified = clock.monotonic()
+        verified = self._deps.clock.monotonic()
+        output, performer_id, executed = await self._execute_tracked(
+            performer, task, deadline - verified
+        )
+        signature = await self._signers[task.avs_address].sign_result(output)
+        result = TaskResult(
+            task_id=task.task_id,
+            avs_address=task.avs_address_as_sent or task.avs_address.value,
+            operator_address=self._operator_address,
+            output=output,
+            signature=signature,
+        )
+        self._completed(task, result, performer_id, started, verified, executed)
+        return result
+
+    async def _run_g2(
+        self, performer: AvsPerformer, task: Task, started: float, deadline: float
+    ) -> TaskResult:
+        if self._g2 is None or self._dedupe is None:
+            raise InvalidArgument(
+                "version", "1 (a second-generation task) needs l1Chain in the executor's config"
+            )
+        g2 = self._g2
+        signed_message = g2.submission_message(task)
+        if task.envelope is not None and task.envelope.task_block_number == 0:
+            self._deps.events.emit(TaskReadAtLatestBlock(task.avs_address, task.task_id.value))
+
+        async def work() -> TaskResult:
+            admission: G2Admission = await self._reading_chain(
+                g2.admit(task, signed_message), deadline
+            )
+            verified = self._deps.clock.monotonic()
+            output, performer_id, executed = await self._execute_tracked(
+                performer, task, deadline - verified
+            )
+            result = await self._reading_chain(g2.sign(task, admission, output), deadline)
+            self._completed(task, result, performer_id, started, verified, executed)
+            return result
+
+        fingerprint = signed_message + task.aggregator_signature
+        result, repeated = await self._dedupe.run_once(
+            task.avs_address, task.task_id.value, fingerprint, work
+        )
+        if repeated:
+            self._deps.events.emit(DuplicateTaskAnswered(task.avs_address, task.task_id.value))
+        return result
+
+    async def _reading_chain(self, step: Awaitable[T], deadline: float) -> T:
+        """Run a step that reads the chain within the task's deadline: a slow endpoint is
+        reported as unavailable, never waited on past the deadline."""
+        budget = max(deadline - self._deps.clock.monotonic(), 0.0)
         try:
-            output, performer_id = await self._execute(performer, task, deadline - verified)
-            executed = clock.monotonic()
-            signature = await self._signers[task.avs_address].sign_result(output)
+            async with asyncio.timeout(budget):
+                return await step
+        except TimeoutError:
+            raise ChainUnavailable(
+                f"the chain endpoint did not answer within the task's deadline ({budget:.3g} s)"
+            ) from None
+
+    async def _execute_tracked(
+        self, performer: AvsPerformer, task: Task, budget: float
+    ) -> tuple[bytes, PerformerId, float]:
+        key = (task.avs_address, task.task_id)
+        self._in_flight[key] = task
+        try:
+            output, performer_id = await self._execute(performer, task, budget)
         finally:
             del self._in_flight[key]
-        signed = clock.monotonic()
+        return output, performer_id, self._deps.clock.monotonic()
+
+    def _completed(
+        self,
+        task: Task,
+        result: TaskResult,
+        performer_id: PerformerId,
+        started: float,
+        verified: float,
+        executed: float,
+    ) -> None:
+        signed = self._deps.clock.monotonic()
         self._deps.events.emit(
             TaskCompleted(
                 task.avs_address,
@@ -161,15 +260,9 @@ class Executor:
                 verify_ms=round((verified - started) * 1000, 2),
                 performer_ms=round((executed - verified) * 1000, 2),
                 sign_ms=round((signed - executed) * 1000, 2),
-                output_bytes=len(output),
+                output_bytes=len(result.output),
+                version=result.version,
             )
-        )
-        return TaskResult(
-            task_id=task.task_id,
-            avs_address=task.avs_address_as_sent or task.avs_address.value,
-            operator_address=self._operator_address,
-            output=output,
-            signature=signature,
         )
 
     async def _execute(

@@ -15,6 +15,7 @@ import attrs
 
 from executor_core.addresses import Address, AvsAddress
 from executor_core.performers import ContainerSpec, Endpoint, PerformerImage, RunningContainer
+from executor_core.tasks import TaskResult
 
 
 class ContainerEventKind(enum.Enum):
@@ -242,6 +243,34 @@ class OperatorSigner(Protocol):
     async def sign_for_solidity(self, data: bytes) -> bytes:
         """`SignMessageForSolidity`: data of exactly 32 bytes is signed as is, other data is
         hashed with keccak256 first (BN254: try-and-increment hash to G1, as the contracts)."""
+        ...
+
+
+@attrs.frozen
+class ProcessedTask:
+    """A signed result kept so that a repeated submission gets the same bytes back.
+
+    `fingerprint` identifies the request that produced it (its signed message and signature),
+    so that a different request reusing the task id is told apart from a retry.
+    """
+
+    fingerprint: bytes
+    result: TaskResult
+
+
+class ProcessedTasks(Protocol):
+    """**Protocol:** the store of results of second-generation tasks, keyed by AVS and task id.
+
+    It may forget entries (after a retention, or to stay under a size cap): the executor then
+    runs a repeated task again, which is safe because results are deterministic.
+    """
+
+    async def get(self, avs: AvsAddress, task_id: str) -> ProcessedTask | None:
+        """The stored result of the task, or None."""
+        ...
+
+    async def put(self, avs: AvsAddress, task_id: str, entry: ProcessedTask) -> None:
+        """Keep the result of a task that completed."""
         ...
 
 

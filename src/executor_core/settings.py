@@ -51,3 +51,5 @@ class AvsSettings:
     health: HealthPolicy = attrs.field(factory=HealthPolicy)
     verify_aggregator_signature: bool = True
     """Refuse tasks that the AVS's aggregator did not sign; off only when asked explicitly."""
+    accepts_g1: bool = True
+    """Serve first-generation (version 0) tasks, whose aggregator signature is replayable."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 import attrs
 
@@ -36,6 +37,30 @@ class TaskId:
         return self.value
 
 
+G2_VERSION = 1
+"""The only second-generation message version (TaskSubmission.version)."""
+
+
+def _uint(bits: int) -> Callable[[object, attrs.Attribute[int], int], None]:
+    def check(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value < 2**bits:
+            raise ValueError(f"{attribute.name}: must be an unsigned {bits}-bit integer")
+
+    return check
+
+
+@attrs.frozen
+class G2Envelope:
+    """What a second-generation submission adds to a task: where and when it was created, and
+    for whom. The aggregator's signature covers all of it."""
+
+    operator_set_id: int = attrs.field(validator=_uint(32))
+    reference_timestamp: int = attrs.field(validator=_uint(32))
+    executor_address: Address
+    task_block_number: int = attrs.field(validator=_uint(64))
+    """L1 block for every chain read; 0 means the latest block."""
+
+
 @attrs.frozen
 class Task:
     """One unit of AVS work addressed to this operator."""
@@ -49,6 +74,8 @@ class Task:
     """The AVS address exactly as the aggregator spelt it; echoed back in the result."""
     origin: str = ""
     """Where the task came from (the transport's peer), so one sender cannot starve another."""
+    envelope: G2Envelope | None = None
+    """Set for second-generation (version 1) submissions, None for first-generation ones."""
 
 
 @attrs.frozen
@@ -60,3 +87,7 @@ class TaskResult:
     operator_address: str
     output: bytes = attrs.field(repr=False)
     signature: bytes = attrs.field(repr=False)
+    """G1: over keccak256(output); G2: over the certificate digest (`result_signature`)."""
+    operator_set_id: int = 0
+    auth_signature: bytes = attrs.field(default=b"", repr=False)
+    version: int = 0

@@ -59,7 +59,7 @@ async def test_submit_task_answers_with_the_signed_result(served) -> None:  # ty
         OPERATOR.lower(),
         AVS.value,
     )
-    assert result.signature == await harness.signer.sign_result(result.output)
+    assert result.result_signature == await harness.signer.sign_result(result.output)
 
 
 @pytest.mark.parametrize(

@@ -127,8 +127,8 @@ async def test_a_task_runs_in_a_real_container_and_its_signature_verifies(
     assert result.avs_address == AVS
     assert result.operator_address == running_app.config.operator.address.value
     pubkey = json.loads(running_app.config.operator.signing_keys.bls.keystore)["pubkey"]
-    assert verifies(pubkey, result.output, result.signature)
-    assert not verifies(pubkey, result.output + b"x", result.signature)
+    assert verifies(pubkey, result.output, result.result_signature)
+    assert not verifies(pubkey, result.output + b"x", result.result_signature)
 
 
 async def test_list_performers_reports_the_live_container(

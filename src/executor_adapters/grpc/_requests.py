@@ -3,10 +3,12 @@ here each problem becomes `InvalidArgument` naming the wire field it came from."
 
 from __future__ import annotations
 
+import re
+
 from executor_core.addresses import Address, AvsAddress
 from executor_core.errors import InvalidArgument
 from executor_core.performers import PerformerId, PerformerImage
-from executor_core.tasks import Task, TaskId
+from executor_core.tasks import G2_VERSION, G2Envelope, Task, TaskId
 
 __all__ = ["parse_artifact", "parse_avs_address", "parse_performer_id", "parse_task"]
 
@@ -24,6 +26,47 @@ def parse_avs_address(value: str, field: str = "avs_address") -> AvsAddress:
         raise InvalidArgument(field, str(exc)) from None
 
 
+def _address(field: str, value: str) -> Address:
+    try:
+        return Address.parse(_required(field, value))
+    except ValueError as exc:
+        raise InvalidArgument(field, str(exc)) from None
+
+
+_G2_TASK_ID = re.compile(r"0x[0-9a-fA-F]{64}")
+
+
+def _g2_envelope(
+    task_id: str,
+    aggregator_address: str,
+    signature: bytes,
+    operator_set_id: int,
+    reference_timestamp: int,
+    executor_address: str,
+    task_block_number: int,
+) -> G2Envelope:
+    """Upstream's format checks of a version 1 submission, each naming its field."""
+    if not _G2_TASK_ID.fullmatch(task_id):
+        raise InvalidArgument(
+            "task_id",
+            f"must be 0x followed by 64 hex digits (a TaskMailbox task hash), got {task_id[:80]!r}",
+        )
+    _address("aggregator_address", aggregator_address)
+    executor = _address("executor_address", executor_address)
+    if not signature:
+        raise InvalidArgument("signature", "is required")
+    if reference_timestamp == 0:
+        raise InvalidArgument(
+            "reference_timestamp", "is required (the TaskCreated event's, never 0)"
+        )
+    return G2Envelope(
+        operator_set_id=operator_set_id,
+        reference_timestamp=reference_timestamp,
+        executor_address=executor,
+        task_block_number=task_block_number,
+    )
+
+
 def parse_task(
     task_id: str,
     avs_address: str,
@@ -32,19 +75,38 @@ def parse_task(
     aggregator_address: str = "",
     signature: bytes = b"",
     origin: str = "",
+    version: int = 0,
+    operator_set_id: int = 0,
+    reference_timestamp: int = 0,
+    executor_address: str = "",
+    task_block_number: int = 0,
 ) -> Task:
-    """A TaskSubmission's fields as a Task; every problem names its field."""
+    """A TaskSubmission's fields as a Task; every problem names its field.
+
+    `version` 1 is a second-generation submission and gets its stricter format checks;
+    version 0 is a first-generation one, whose fields 6-9 do not exist.
+    """
+    if version not in (0, G2_VERSION):
+        raise InvalidArgument(
+            "version", f"must be 0 (first generation) or 1 (second generation), got {version}"
+        )
+    envelope = None
+    if version == G2_VERSION:
+        envelope = _g2_envelope(
+            task_id,
+            aggregator_address,
+            signature,
+            operator_set_id,
+            reference_timestamp,
+            executor_address,
+            task_block_number,
+        )
     try:
         tid = TaskId(task_id)
     except ValueError as exc:
         raise InvalidArgument("task_id", str(exc)) from None
     avs = parse_avs_address(avs_address)
-    aggregator = None
-    if aggregator_address:
-        try:
-            aggregator = Address.parse(aggregator_address)
-        except ValueError as exc:
-            raise InvalidArgument("aggregator_address", str(exc)) from None
+    aggregator = _address("aggregator_address", aggregator_address) if aggregator_address else None
     return Task(
         task_id=tid,
         avs_address=avs,
@@ -53,6 +115,7 @@ def parse_task(
         aggregator_signature=signature,
         avs_address_as_sent=avs_address,
         origin=origin,
+        envelope=envelope,
     )
 
 

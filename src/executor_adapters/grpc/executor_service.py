@@ -20,12 +20,13 @@ from executor_adapters.grpc._requests import (
     parse_task,
 )
 from executor_adapters.grpc.status_mapping import status_for
-from executor_core.errors import InvalidArgument
+from executor_core.errors import InvalidArgument, Unimplemented
 from executor_core.executor import Executor
 from executor_core.performers import PerformerView
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
 SERVICE_NAME = "eigenlayer.hourglass.v1.ExecutorService"
+MANAGEMENT_SERVICE_NAME = "eigenlayer.hourglass.v1.ExecutorManagementService"
 
 log = logging.getLogger("executor_adapters.grpc")
 
@@ -66,18 +67,29 @@ def rfc3339(moment: datetime | None) -> str:
     return moment.isoformat(timespec="seconds").replace("+00:00", "Z")
 
 
-def performer_message(view: PerformerView) -> pb.Performer:
+def performer_message(view: PerformerView, *, second_generation: bool = False) -> pb.Performer:
+    """A performer as each generation reports it: the first puts the tag in `artifact_digest`
+    when there is no digest, the second keeps them apart in `artifact_digest`/`artifact_tag`."""
+    digest = view.image.digest
     return pb.Performer(
         performer_id=view.performer_id.value,
         avs_address=view.avs_address.value,
         status=view.status.value,
         artifact_registry=view.image.repository,
-        artifact_digest=view.image.digest or view.image.tag,
+        artifact_digest=digest if second_generation else digest or view.image.tag,
         resource_healthy=view.resource_healthy,
         application_healthy=view.application_healthy,
         last_health_check=rfc3339(view.last_health_check),
         container_id=view.container_id,
+        artifact_tag=view.image.tag,
     )
+
+
+def _refuse_auth(auth: object) -> None:
+    """Management authentication is off: a request that carries it is refused, as upstream
+    does, rather than letting the caller believe its signature was checked."""
+    if auth is not None:
+        raise Unimplemented("auth: authentication is not enabled on this executor")
 
 
 class ExecutorServicer:
@@ -95,26 +107,58 @@ class ExecutorServicer:
             aggregator_address=request.aggregator_address,
             signature=request.signature,
             origin=context.peer() or "",
+            version=request.version,
+            operator_set_id=request.operator_set_id,
+            reference_timestamp=request.reference_timestamp,
+            executor_address=request.executor_address,
+            task_block_number=request.task_block_number,
         )
         result = await self._executor.submit_task(task, timeout=context.time_remaining())
         return task_messages.TaskResult(
             task_id=result.task_id.value,
             operator_address=result.operator_address,
             output=result.output,
-            signature=result.signature,
+            result_signature=result.signature,
             avs_address=result.avs_address,
+            operator_set_id=result.operator_set_id,
+            auth_signature=result.auth_signature,
+            version=result.version,
         )
 
     async def list_performers(
         self, request: pb.ListPerformersRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListPerformersResponse:
+        return self._list(request, second_generation=False)
+
+    async def list_performers_g2(
+        self, request: pb.ListPerformersRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.ListPerformersResponse:
+        return self._list(request, second_generation=True)
+
+    def _list(
+        self, request: pb.ListPerformersRequest, *, second_generation: bool
+    ) -> pb.ListPerformersResponse:
+        _refuse_auth(request.auth)
         avs = parse_avs_address(request.avs_address) if request.avs_address else None
         views = self._executor.list_performers(avs)
-        return pb.ListPerformersResponse(performers=[performer_message(v) for v in views])
+        return pb.ListPerformersResponse(
+            performers=[performer_message(v, second_generation=second_generation) for v in views]
+        )
+
+    async def get_challenge_token(
+        self, request: pb.GetChallengeTokenRequest, context: grpc.aio.ServicerContext[Any, Any]
+    ) -> pb.GetChallengeTokenResponse:
+        raise Unimplemented("authentication is not enabled on this executor")
 
     async def deploy_artifact(
         self, request: pb.DeployArtifactRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DeployArtifactResponse:
+        _refuse_auth(request.auth)
+        if request.env:
+            raise Unimplemented(
+                "env: environment variables through DeployArtifact are not supported yet; "
+                "set them in avsPerformers[].envs"
+            )
         avs = parse_avs_address(request.avs_address)
         image = parse_artifact(request.registry_url, request.digest)
         deployment = await self._executor.deploy_artifact(avs, image)
@@ -127,6 +171,7 @@ class ExecutorServicer:
     async def remove_performer(
         self, request: pb.RemovePerformerRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RemovePerformerResponse:
+        _refuse_auth(request.auth)
         await self._executor.remove_performer(parse_performer_id(request.performer_id))
         return pb.RemovePerformerResponse(
             success=True, message=f"Performer {request.performer_id} removed successfully"
@@ -187,34 +232,52 @@ def _wrap(
     return call
 
 
-def executor_handler(servicer: ExecutorServicer) -> grpc.GenericRpcHandler:
-    """The generic handler that serves ExecutorService (betterproto2 messages, upb for tasks)."""
-
-    def unary(
-        method: str, handler: Handler[Any, Any], codec: Codec, access_level: int = logging.INFO
-    ) -> grpc.RpcMethodHandler[Any, Any]:
-        return grpc.unary_unary_rpc_method_handler(
-            _wrap(method, handler, codec, access_level=access_level),
-            request_deserializer=None,
-            response_serializer=codec.serialize,
-        )
-
-    return grpc.method_handlers_generic_handler(
-        SERVICE_NAME,
-        {
-            "SubmitTask": unary(
-                "SubmitTask", servicer.submit_task, SUBMIT_TASK_CODEC, logging.DEBUG
-            ),
-            "DeployArtifact": unary(
-                "DeployArtifact", servicer.deploy_artifact, _betterproto(pb.DeployArtifactRequest)
-            ),
-            "ListPerformers": unary(
-                "ListPerformers", servicer.list_performers, _betterproto(pb.ListPerformersRequest)
-            ),
-            "RemovePerformer": unary(
-                "RemovePerformer",
-                servicer.remove_performer,
-                _betterproto(pb.RemovePerformerRequest),
-            ),
-        },
+def _unary(
+    method: str, handler: Handler[Any, Any], codec: Codec, access_level: int = logging.INFO
+) -> grpc.RpcMethodHandler[Any, Any]:
+    return grpc.unary_unary_rpc_method_handler(
+        _wrap(method, handler, codec, access_level=access_level),
+        request_deserializer=None,
+        response_serializer=codec.serialize,
     )
+
+
+def _management_methods(
+    servicer: ExecutorServicer, *, second_generation: bool
+) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
+    listing = servicer.list_performers_g2 if second_generation else servicer.list_performers
+    return {
+        "DeployArtifact": _unary(
+            "DeployArtifact", servicer.deploy_artifact, _betterproto(pb.DeployArtifactRequest)
+        ),
+        "ListPerformers": _unary("ListPerformers", listing, _betterproto(pb.ListPerformersRequest)),
+        "RemovePerformer": _unary(
+            "RemovePerformer", servicer.remove_performer, _betterproto(pb.RemovePerformerRequest)
+        ),
+    }
+
+
+def executor_handler(
+    servicer: ExecutorServicer, *, submit: bool = True, management: bool = True
+) -> grpc.GenericRpcHandler:
+    """ExecutorService: SubmitTask (upb messages) and, unless the management plane has a
+    listener of its own, the first generation's management RPCs (betterproto2 messages)."""
+    methods: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
+    if submit:
+        methods["SubmitTask"] = _unary(
+            "SubmitTask", servicer.submit_task, SUBMIT_TASK_CODEC, logging.DEBUG
+        )
+    if management:
+        methods.update(_management_methods(servicer, second_generation=False))
+    return grpc.method_handlers_generic_handler(SERVICE_NAME, methods)
+
+
+def management_handler(servicer: ExecutorServicer) -> grpc.GenericRpcHandler:
+    """ExecutorManagementService, the second generation's home of the management RPCs."""
+    methods = _management_methods(servicer, second_generation=True)
+    methods["GetChallengeToken"] = _unary(
+        "GetChallengeToken",
+        servicer.get_challenge_token,
+        _betterproto(pb.GetChallengeTokenRequest),
+    )
+    return grpc.method_handlers_generic_handler(MANAGEMENT_SERVICE_NAME, methods)

@@ -1,12 +1,20 @@
-"""The executor's gRPC server: ExecutorService, standard health checking and reflection."""
+"""The executor's gRPC server: both generations' services, standard health checking and reflection."""
 
 from __future__ import annotations
+
+import asyncio
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
 from grpc_reflection.v1alpha import reflection
 
-from executor_adapters.grpc.executor_service import SERVICE_NAME, ExecutorServicer, executor_handler
+from executor_adapters.grpc.executor_service import (
+    MANAGEMENT_SERVICE_NAME,
+    SERVICE_NAME,
+    ExecutorServicer,
+    executor_handler,
+    management_handler,
+)
 from executor_adapters.grpc.reflection import register_descriptors
 from executor_core.executor import Executor
 
@@ -27,7 +35,13 @@ def server_options(max_message_size: int) -> list[tuple[str, int]]:
 
 
 class ExecutorServer:
-    """Owns the grpc.aio server; `start` binds, `stop` drains in-flight calls within a grace."""
+    """Owns the grpc.aio server(s); `start` binds, `stop` drains in-flight calls within a grace.
+
+    With a `management_port` of its own (not None, not 0 and not `port`), the management plane
+    gets a second listener, and each listener serves only its own RPCs, as upstream does: the
+    task port SubmitTask, the management port ExecutorManagementService and the first
+    generation's management paths. Otherwise one listener serves everything.
+    """
 
     def __init__(
         self,
@@ -35,22 +49,73 @@ class ExecutorServer:
         *,
         host: str = "0.0.0.0",
         port: int = 9090,
+        management_port: int | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
     ) -> None:
-        self._address = f"{host}:{port}"
-        self._host = host
-        self._server = grpc.aio.server(options=server_options(max_message_size))
-        self._server.add_generic_rpc_handlers((executor_handler(ExecutorServicer(executor)),))
-        self._health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        servicer = ExecutorServicer(executor)
         register_descriptors()
-        reflection.enable_server_reflection(
-            (SERVICE_NAME, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        separate = management_port not in (None, 0, port)
+        tasks = _Listener(
+            f"{host}:{port}",
+            max_message_size,
+            (executor_handler(servicer, management=not separate),)
+            + (() if separate else (management_handler(servicer),)),
+            (SERVICE_NAME,) if separate else (SERVICE_NAME, MANAGEMENT_SERVICE_NAME),
         )
+        self._listeners = [tasks]
+        if separate:
+            self._listeners.append(
+                _Listener(
+                    f"{host}:{management_port}",
+                    max_message_size,
+                    (management_handler(servicer), executor_handler(servicer, submit=False)),
+                    (MANAGEMENT_SERVICE_NAME, SERVICE_NAME),
+                )
+            )
         self.port: int | None = None
+        self.management_port: int | None = None
 
     async def start(self) -> int:
-        """Bind and start serving; return the bound port (useful when asked for port 0)."""
+        """Bind and start serving; return the task port (useful when asked for port 0)."""
+        ports = []
+        try:
+            for listener in self._listeners:
+                ports.append(await listener.start())
+        except BaseException:
+            for listener in self._listeners:
+                await listener.stop(0)
+            raise
+        self.port = ports[0]
+        self.management_port = ports[-1]
+        return self.port
+
+    async def stop(self, grace: float) -> None:
+        """Report NOT_SERVING, refuse new calls and give running ones `grace` seconds."""
+        await asyncio.gather(*(listener.stop(grace) for listener in self._listeners))
+
+
+class _Listener:
+    """One grpc.aio server on one address, with standard health checking and reflection."""
+
+    def __init__(
+        self,
+        address: str,
+        max_message_size: int,
+        handlers: tuple[grpc.GenericRpcHandler, ...],
+        services: tuple[str, ...],
+    ) -> None:
+        self._address = address
+        self._services = services
+        self._server = grpc.aio.server(options=server_options(max_message_size))
+        self._server.add_generic_rpc_handlers(handlers)
+        self._health = health.aio.HealthServicer()
+        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
+        reflection.enable_server_reflection(
+            (*services, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        )
+        self._started = False
+
+    async def start(self) -> int:
         try:
             port: int = self._server.add_insecure_port(self._address)
         except RuntimeError as exc:
@@ -58,12 +123,12 @@ class ExecutorServer:
         if port == 0:
             raise OSError(f"cannot listen on {self._address}")
         await self._server.start()
-        for name in ("", SERVICE_NAME):
+        self._started = True
+        for name in ("", *self._services):
             await self._health.set(name, health_pb2.HealthCheckResponse.SERVING)
-        self.port = port
         return port
 
     async def stop(self, grace: float) -> None:
-        """Report NOT_SERVING, refuse new calls and give running ones `grace` seconds."""
-        await self._health.enter_graceful_shutdown()
+        if self._started:
+            await self._health.enter_graceful_shutdown()
         await self._server.stop(grace)

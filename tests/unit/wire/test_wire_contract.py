@@ -18,7 +18,7 @@ def test_task_submission_fields_have_the_upstream_numbers() -> None:
 def test_task_result_fields_have_the_upstream_numbers() -> None:
     encoded = bytes(
         pb.TaskResult(
-            task_id="t", operator_address="o", output=b"x", signature=b"s", avs_address="v"
+            task_id="t", operator_address="o", output=b"x", result_signature=b"s", avs_address="v"
         )
     )
     assert encoded == b"\x0a\x01t\x12\x01o\x1a\x01x\x22\x01s\x2a\x01v"

@@ -9,8 +9,14 @@ crypto thread.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from executor_adapters.signing._off_loop import sign_output
 from executor_adapters.signing.bn254 import curve as bn254
+from executor_adapters.signing.crypto_pool import run_in_crypto_pool
+from executor_adapters.signing.keccak import keccak256
+from executor_core.errors import SigningError
+from executor_core.ports import KeyCurve
 
 __all__ = ["Bn254ResultSigner"]
 
@@ -57,6 +63,28 @@ class Bn254ResultSigner:
     def sign_digest(self, digest32: bytes) -> bytes:
         """Blocking `SignSolidityCompatible` of a 32-byte digest (for code already in a thread)."""
         return bn254.sign_solidity(self._scalar, digest32)
+
+    @property
+    def curve(self) -> KeyCurve:
+        """Implements `executor_core.ports.OperatorSigner` on KeyRegistrar's BN254 curve."""
+        return KeyCurve.BN254
+
+    async def sign_message(self, data: bytes) -> bytes:
+        """Upstream's G2 `SignMessage`: `Sign(keccak256(data))` with the RFC 9380 hash."""
+        return await self._sign(bn254.sign, keccak256(data))
+
+    async def sign_for_solidity(self, data: bytes) -> bytes:
+        """Upstream's G2 `SignMessageForSolidity`: 32 bytes as is, anything else hashed first;
+        then the try-and-increment hash the contracts use."""
+        return await self._sign(bn254.sign_solidity, data if len(data) == 32 else keccak256(data))
+
+    async def _sign(self, rule: Callable[[int, bytes], bytes], digest: bytes) -> bytes:
+        try:
+            if bn254.backend_is_native():
+                return rule(self._scalar, digest)
+            return await run_in_crypto_pool(rule, self._scalar, digest)
+        except Exception as exc:
+            raise SigningError(f"BN254 signing failed: {exc}") from exc
 
     async def sign_result(self, output: bytes) -> bytes:
         """Return `SignSolidityCompatible(keccak256(output))`, 64 bytes.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from executor_adapters.signing.ecdsa import curve as ecdsa
 from executor_adapters.signing.keccak import keccak256
 from executor_core.errors import SigningError
+from executor_core.ports import KeyCurve
 
 __all__ = ["EcdsaResultSigner"]
 
@@ -55,6 +56,25 @@ class EcdsaResultSigner:
     def sign_digest(self, digest32: bytes) -> bytes:
         """Sign a 32-byte digest as is (crypto-libs `Sign`): 65 bytes."""
         return ecdsa.sign_hash(self._key, digest32)
+
+    @property
+    def curve(self) -> KeyCurve:
+        """Implements `executor_core.ports.OperatorSigner` on KeyRegistrar's ECDSA curve."""
+        return KeyCurve.ECDSA
+
+    async def sign_message(self, data: bytes) -> bytes:
+        """Upstream's G2 `SignMessage`: `Sign(keccak256(data))`."""
+        return self._sign(keccak256(data))
+
+    async def sign_for_solidity(self, data: bytes) -> bytes:
+        """Upstream's G2 `SignMessageForSolidity`: 32 bytes as is, anything else hashed first."""
+        return self._sign(data if len(data) == 32 else keccak256(data))
+
+    def _sign(self, digest32: bytes) -> bytes:
+        try:
+            return self.sign_digest(digest32)
+        except Exception as exc:
+            raise SigningError(f"ECDSA signing failed: {exc}") from exc
 
     async def sign_result(self, output: bytes) -> bytes:
         """Return `Sign(keccak256(output))`, 65 bytes `r ‖ s ‖ v`.

@@ -4,13 +4,21 @@
 # This file has been @generated
 
 __all__ = (
+    "ConfigMapKeyRef",
     "DeployArtifactRequest",
     "DeployArtifactResponse",
+    "EnvValueFrom",
+    "GetChallengeTokenRequest",
+    "GetChallengeTokenResponse",
+    "KubernetesConfig",
+    "KubernetesEnv",
     "ListPerformersRequest",
     "ListPerformersResponse",
     "Performer",
+    "PerformerEnv",
     "RemovePerformerRequest",
     "RemovePerformerResponse",
+    "SecretKeyRef",
     "TaskResult",
     "TaskSubmission",
 )
@@ -26,12 +34,32 @@ betterproto2.check_compiler_version(_COMPILER_VERSION)
 
 
 @dataclass(eq=False, repr=False)
+class ConfigMapKeyRef(betterproto2.Message):
+    name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    key: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("eigenlayer.hourglass.v1", "ConfigMapKeyRef", ConfigMapKeyRef)
+
+
+@dataclass(eq=False, repr=False)
 class DeployArtifactRequest(betterproto2.Message):
     avs_address: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
     digest: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
 
     registry_url: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    env: "list[PerformerEnv]" = betterproto2.field(4, betterproto2.TYPE_MESSAGE, repeated=True)
+
+    kubernetes: "KubernetesConfig | None" = betterproto2.field(
+        5, betterproto2.TYPE_MESSAGE, optional=True
+    )
+
+    auth: "common.AuthSignature | None" = betterproto2.field(
+        6, betterproto2.TYPE_MESSAGE, optional=True
+    )
 
 
 default_message_pool.register_message(
@@ -54,8 +82,68 @@ default_message_pool.register_message(
 
 
 @dataclass(eq=False, repr=False)
+class EnvValueFrom(betterproto2.Message):
+    secret_key_ref: "SecretKeyRef | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True
+    )
+
+    config_map_key_ref: "ConfigMapKeyRef | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True
+    )
+
+
+default_message_pool.register_message("eigenlayer.hourglass.v1", "EnvValueFrom", EnvValueFrom)
+
+
+@dataclass(eq=False, repr=False)
+class GetChallengeTokenRequest(betterproto2.Message):
+    operator_address: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message(
+    "eigenlayer.hourglass.v1", "GetChallengeTokenRequest", GetChallengeTokenRequest
+)
+
+
+@dataclass(eq=False, repr=False)
+class GetChallengeTokenResponse(betterproto2.Message):
+    challenge_token: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    expires_at: "int" = betterproto2.field(2, betterproto2.TYPE_INT64)
+
+
+default_message_pool.register_message(
+    "eigenlayer.hourglass.v1", "GetChallengeTokenResponse", GetChallengeTokenResponse
+)
+
+
+@dataclass(eq=False, repr=False)
+class KubernetesConfig(betterproto2.Message):
+    service_account_name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message(
+    "eigenlayer.hourglass.v1", "KubernetesConfig", KubernetesConfig
+)
+
+
+@dataclass(eq=False, repr=False)
+class KubernetesEnv(betterproto2.Message):
+    value_from: "EnvValueFrom | None" = betterproto2.field(
+        1, betterproto2.TYPE_MESSAGE, optional=True
+    )
+
+
+default_message_pool.register_message("eigenlayer.hourglass.v1", "KubernetesEnv", KubernetesEnv)
+
+
+@dataclass(eq=False, repr=False)
 class ListPerformersRequest(betterproto2.Message):
     avs_address: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    auth: "common.AuthSignature | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True
+    )
 
 
 default_message_pool.register_message(
@@ -93,13 +181,35 @@ class Performer(betterproto2.Message):
 
     container_id: "str" = betterproto2.field(9, betterproto2.TYPE_STRING)
 
+    artifact_tag: "str" = betterproto2.field(10, betterproto2.TYPE_STRING)
+
 
 default_message_pool.register_message("eigenlayer.hourglass.v1", "Performer", Performer)
 
 
 @dataclass(eq=False, repr=False)
+class PerformerEnv(betterproto2.Message):
+    name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    value: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+    value_from_env: "str" = betterproto2.field(3, betterproto2.TYPE_STRING)
+
+    kubernetes_env: "KubernetesEnv | None" = betterproto2.field(
+        4, betterproto2.TYPE_MESSAGE, optional=True
+    )
+
+
+default_message_pool.register_message("eigenlayer.hourglass.v1", "PerformerEnv", PerformerEnv)
+
+
+@dataclass(eq=False, repr=False)
 class RemovePerformerRequest(betterproto2.Message):
     performer_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    auth: "common.AuthSignature | None" = betterproto2.field(
+        2, betterproto2.TYPE_MESSAGE, optional=True
+    )
 
 
 default_message_pool.register_message(
@@ -120,6 +230,16 @@ default_message_pool.register_message(
 
 
 @dataclass(eq=False, repr=False)
+class SecretKeyRef(betterproto2.Message):
+    name: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
+
+    key: "str" = betterproto2.field(2, betterproto2.TYPE_STRING)
+
+
+default_message_pool.register_message("eigenlayer.hourglass.v1", "SecretKeyRef", SecretKeyRef)
+
+
+@dataclass(eq=False, repr=False)
 class TaskResult(betterproto2.Message):
     task_id: "str" = betterproto2.field(1, betterproto2.TYPE_STRING)
 
@@ -127,9 +247,15 @@ class TaskResult(betterproto2.Message):
 
     output: "bytes" = betterproto2.field(3, betterproto2.TYPE_BYTES)
 
-    signature: "bytes" = betterproto2.field(4, betterproto2.TYPE_BYTES)
+    result_signature: "bytes" = betterproto2.field(4, betterproto2.TYPE_BYTES)
 
     avs_address: "str" = betterproto2.field(5, betterproto2.TYPE_STRING)
+
+    operator_set_id: "int" = betterproto2.field(6, betterproto2.TYPE_UINT32)
+
+    auth_signature: "bytes" = betterproto2.field(7, betterproto2.TYPE_BYTES)
+
+    version: "int" = betterproto2.field(8, betterproto2.TYPE_UINT32)
 
 
 default_message_pool.register_message("eigenlayer.hourglass.v1", "TaskResult", TaskResult)
@@ -147,5 +273,18 @@ class TaskSubmission(betterproto2.Message):
 
     signature: "bytes" = betterproto2.field(5, betterproto2.TYPE_BYTES)
 
+    operator_set_id: "int" = betterproto2.field(6, betterproto2.TYPE_UINT32)
+
+    reference_timestamp: "int" = betterproto2.field(7, betterproto2.TYPE_UINT32)
+
+    executor_address: "str" = betterproto2.field(8, betterproto2.TYPE_STRING)
+
+    task_block_number: "int" = betterproto2.field(9, betterproto2.TYPE_UINT64)
+
+    version: "int" = betterproto2.field(10, betterproto2.TYPE_UINT32)
+
 
 default_message_pool.register_message("eigenlayer.hourglass.v1", "TaskSubmission", TaskSubmission)
+
+
+from . import common
