@@ -14,6 +14,7 @@ from executor_adapters.memory.aggregators import (
     InMemoryAggregatorKeys,
     fake_task_signature,
 )
+from executor_adapters.memory.chain import InMemoryChain
 from executor_adapters.memory.clock import FakeClock, SequentialIds
 from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
 from executor_adapters.memory.performer import ScriptedPerformer, ScriptedPerformerConnector
@@ -24,6 +25,7 @@ __all__ = [
     "FakeResultSigner",
     "FakeTaskSignatureVerifier",
     "InMemoryAggregatorKeys",
+    "InMemoryChain",
     "InMemoryContainerRuntime",
     "ScriptedPerformer",
     "ScriptedPerformerConnector",
