@@ -753,6 +753,79 @@ class DevChain:
         )
         return _word_at(data, 0) == 1
 
+    def hash_to_g1_standard(self, msg: bytes, dst: bytes) -> tuple[int, int]:
+        """The checker's RFC 9380 hash-to-G1 (gnark `HashToG1`, SVDW map): affine (x, y)."""
+        data = self._view(
+            RESULT_SIGNATURE_CHECKER,
+            "latest",
+            "hashToG1Standard(bytes,bytes)",
+            _bytes_tail(msg),
+            _bytes_tail(dst),
+        )
+        return _word_at(data, 0), _word_at(data, _WORD)
+
+    def map_to_curve_svdw(self, u: int) -> tuple[int, int]:
+        """The checker's RFC 9380 SVDW map of one field element (reduced mod p first)."""
+        data = self._view(RESULT_SIGNATURE_CHECKER, "latest", "mapToCurveSvdw(uint256)", _uint(u))
+        return _word_at(data, 0), _word_at(data, _WORD)
+
+    def verify_bn254_standard(
+        self,
+        message: bytes,
+        g2_pk: bytes,
+        signature: bytes,
+        dst: bytes = b"BLS_SIG_BN254G1_XMD:SHA-256_SSWU_RO_NUL_",
+    ) -> bool:
+        """crypto-libs `Verify` on the EVM: does the 64-byte `signature` (sk·HashToG1) sign the
+        raw `message` under the 128-byte G2 key? The default DST is crypto-libs'."""
+        data = self.node.call(
+            RESULT_SIGNATURE_CHECKER,
+            self._verify_bn254_standard_calldata(message, g2_pk, signature, dst),
+        )
+        return _word_at(data, 0) == 1
+
+    def verify_bn254_standard_gas(
+        self,
+        message: bytes,
+        g2_pk: bytes,
+        signature: bytes,
+        dst: bytes = b"BLS_SIG_BN254G1_XMD:SHA-256_SSWU_RO_NUL_",
+    ) -> int:
+        """The least transaction gas (intrinsic included) with which `verify_bn254_standard`
+        answers true. Not eth_estimateGas: a precompile that runs out of gas makes the check
+        return false instead of reverting, so the estimate would be the cost of a rejection."""
+        data = "0x" + self._verify_bn254_standard_calldata(message, g2_pk, signature, dst).hex()
+
+        def verifies(gas: int) -> bool:
+            try:
+                result = self.node.rpc(
+                    "eth_call",
+                    [{"to": RESULT_SIGNATURE_CHECKER, "data": data, "gas": hex(gas)}, "latest"],
+                )
+            except RpcError:  # out of gas outside a precompile
+                return False
+            return int(str(result), 16) == 1
+
+        low, high = 21_000, 2_000_000
+        if not verifies(high):
+            raise ValueError("the signature does not verify, so it has no verification cost")
+        while high - low > 1:
+            middle = (low + high) // 2
+            low, high = (low, middle) if verifies(middle) else (middle, high)
+        return high
+
+    @staticmethod
+    def _verify_bn254_standard_calldata(
+        message: bytes, g2_pk: bytes, signature: bytes, dst: bytes
+    ) -> bytes:
+        return _calldata(
+            "verifyBN254Standard(bytes,bytes,uint256[4],uint256[2])",
+            _bytes_tail(message),
+            _bytes_tail(dst),
+            _words(g2_pk, 4),
+            _words(signature, 2),
+        )
+
     def verify_ecdsa(self, digest32: bytes, sig65: bytes, address: object) -> bool:
         """ecrecover of a 65-byte r ‖ s ‖ v signature (v 27/28, low S) equals `address`."""
         data = self._view(
