@@ -1,8 +1,9 @@
 """The executor's config file: a YAML or JSON document read into frozen, validated values.
 
 `load_config` reads a file and `parse_config` reads text; both raise `ConfigError` listing
-every problem as `<path>: <problem>`. See `schema` for the keys, their defaults and the keys
-added to the Go executor's schema.
+every problem as `<path>: <problem>`. Both generations of the Go executor's schema load, each
+key in its camelCase tag or its Go field name, in any case. See `schema` for the keys, their
+defaults and the keys added to the Go executor's schema.
 """
 
 from executor_adapters.config._keys import PASSWORD_ENV
@@ -12,10 +13,15 @@ from executor_adapters.config.schema import (
     AggregatorPeerConfig,
     AvsPerformerConfig,
     BlsKeyConfig,
+    ContractOverrides,
+    DeduplicationConfig,
     DeploymentConfig,
     EcdsaKeyConfig,
+    EnvVarConfig,
     ExecutorConfig,
     HealthCheckConfig,
+    IgnoredKey,
+    L1ChainConfig,
     LogFormat,
     LoggingConfig,
     LogLevel,
@@ -25,6 +31,7 @@ from executor_adapters.config.schema import (
     SigningCurve,
     SigningKeysConfig,
     SimulationConfig,
+    StorageConfig,
 )
 
 __all__ = [
@@ -33,10 +40,15 @@ __all__ = [
     "AvsPerformerConfig",
     "BlsKeyConfig",
     "ConfigError",
+    "ContractOverrides",
+    "DeduplicationConfig",
     "DeploymentConfig",
     "EcdsaKeyConfig",
+    "EnvVarConfig",
     "ExecutorConfig",
     "HealthCheckConfig",
+    "IgnoredKey",
+    "L1ChainConfig",
     "LogFormat",
     "LogLevel",
     "LoggingConfig",
@@ -46,6 +58,7 @@ __all__ = [
     "SigningCurve",
     "SigningKeysConfig",
     "SimulationConfig",
+    "StorageConfig",
     "load_config",
     "parse_config",
 ]

@@ -3,7 +3,8 @@
 Files are read relative to the config file's directory. The password comes from exactly one of
 `password`, `passwordFile` (trailing newline dropped) or `passwordEnv`; without any of them,
 `EXECUTOR_BLS_KEYSTORE_PASSWORD` is used if set, else the empty password of the upstream test
-keystores.
+keystores. An ECDSA key is a keystore the same way, or G2's `privateKey`; remote signers are
+refused, since the executor could not sign with one.
 """
 
 from __future__ import annotations
@@ -16,7 +17,8 @@ from pathlib import Path
 import attrs
 from cattrs import BaseConverter
 
-from executor_adapters.config._structure import BlsKeyBlock, EcdsaKeyBlock, Problem
+from executor_adapters.config._structure import Problem
+from executor_adapters.config._written import BlsKeyBlock, EcdsaKeyBlock
 from executor_adapters.config.schema import BlsKeyConfig, EcdsaKeyConfig
 
 PASSWORD_ENV = "EXECUTOR_BLS_KEYSTORE_PASSWORD"
@@ -42,6 +44,9 @@ class KeyFinder:
     def ecdsa(self, value: object, converter: BaseConverter) -> EcdsaKeyConfig:
         """Structure `signingKeys.ecdsa`: a keystore as for BLS, or `privateKey` instead."""
         block = converter.structure(value, EcdsaKeyBlock)
+        if block.remote_signer:
+            problem = "remote signers are not supported; give privateKey or a keystore"
+            raise ExceptionGroup("ECDSA key problems", [Problem("remoteSigner", problem)])
         finder = attrs.evolve(self, default_password_env=ECDSA_PASSWORD_ENV)
         if block.private_key is not None:
             others = [

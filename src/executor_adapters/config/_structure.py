@@ -2,16 +2,19 @@
 
 Scalars pass through their type's hook untouched and are then checked by the attribute's own
 attrs validator, so the file and code built by hand get the same rule and the same wording.
-Every block is structured with camelCase keys and unknown keys refused; cattrs' detailed
-validation collects all failures, and `describe` flattens them into `<path>: <problem>` lines.
+Every block is structured with camelCase keys (`_spelling` has rewritten other spellings) and
+unknown keys refused; keys accepted without effect are structured too, so that a bad value is
+still reported, and then dropped. cattrs' detailed validation collects all failures, and
+`describe` flattens them into `<path>: <problem>` lines.
 """
 
 from __future__ import annotations
 
 import math
 import re
+import types
 import typing
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import attrs
@@ -25,25 +28,26 @@ from cattrs.errors import (
 )
 from cattrs.gen import make_dict_structure_fn, override
 
+from executor_adapters.config._validators import choices_problem
+from executor_adapters.config._written import (
+    BLOCKS,
+    OMITTED,
+    RENAMED,
+    UNUSED,
+    EnvBlock,
+    ImageBlock,
+    camel,
+    file_key,
+)
 from executor_adapters.config.schema import (
     PUBLIC_KEY_PROBLEM,
-    AggregatorPeerConfig,
-    AvsPerformerConfig,
     BlsKeyConfig,
-    DeploymentConfig,
     EcdsaKeyConfig,
-    ExecutorConfig,
-    HealthCheckConfig,
+    EnvVarConfig,
+    L1ChainConfig,
     LogFormat,
-    LoggingConfig,
     LogLevel,
-    OperatorConfig,
-    PeeringSimulationConfig,
-    RecreateConfig,
     SigningCurve,
-    SigningKeysConfig,
-    SimulationConfig,
-    choices_problem,
 )
 from executor_core.addresses import Address, AvsAddress
 from executor_core.performers import PerformerImage
@@ -53,6 +57,7 @@ _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m":
 _DURATION_PROBLEM = "must be a duration: seconds as a number, or text such as 15s, 500ms, 1m"
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _HEX_G2 = re.compile(r"(?:0[xX])?[0-9a-fA-F]{256}")
+_DECIMAL = re.compile(r"[0-9]+")
 
 Hook = Callable[[Any, Any], Any]
 
@@ -63,68 +68,6 @@ class Problem(ValueError):
     def __init__(self, key: str | None, problem: str) -> None:
         super().__init__(problem)
         self.key = key
-
-
-@attrs.frozen(kw_only=True)
-class _ImageBlock:
-    repository: str
-    tag: str
-
-
-@attrs.frozen(kw_only=True)
-class BlsKeyBlock:
-    """`operator.signingKeys.bls` as written: where the keystore and its password are."""
-
-    keystore: Any = None
-    keystore_file: str | None = None
-    password: str | None = None
-    password_file: str | None = None
-    password_env: str | None = None
-
-
-@attrs.frozen(kw_only=True)
-class EcdsaKeyBlock(BlsKeyBlock):
-    """`operator.signingKeys.ecdsa` as written: a keystore like BLS, or a raw key."""
-
-    private_key: str | None = None
-
-
-_BLOCKS: frozenset[type] = frozenset(
-    {
-        ExecutorConfig,
-        OperatorConfig,
-        SigningKeysConfig,
-        AvsPerformerConfig,
-        HealthCheckConfig,
-        SimulationConfig,
-        PeeringSimulationConfig,
-        AggregatorPeerConfig,
-        LoggingConfig,
-        DeploymentConfig,
-        RecreateConfig,
-        _ImageBlock,
-        BlsKeyBlock,
-        EcdsaKeyBlock,
-    }
-)
-
-_ANY = (object,)  # `contracts` was raw JSON of any shape
-_IGNORED_KEYS: dict[type, dict[str, tuple[tuple[type, ...], str]]] = {
-    ExecutorConfig: {
-        "l1Chain": ((dict,), "must be a mapping"),
-        "contracts": (_ANY, ""),
-        "overrideContracts": ((dict,), "must be a mapping"),
-    },
-    OperatorConfig: {"operatorPrivateKey": ((str, dict), "must be a string")},
-    PeeringSimulationConfig: {"operatorPeers": ((list,), "must be a list")},
-}
-"""Keys each block accepts and drops: the types allowed (or None) and the problem otherwise."""
-
-
-def camel(name: str) -> str:
-    """Return the file's spelling of attribute `name` (`grpc_port` -> `grpcPort`)."""
-    head, *rest = name.split("_")
-    return head + "".join(part.capitalize() for part in rest)
 
 
 def text_value(value: object) -> str:
@@ -177,7 +120,7 @@ def _enum_hook(kind: type[Any]) -> Hook:
 
 def _image(converter: Converter) -> Hook:
     def hook(value: object, _: object) -> PerformerImage:
-        block = converter.structure(value, _ImageBlock)
+        block = converter.structure(value, ImageBlock)
         for key in ("repository", "tag"):
             if not getattr(block, key):
                 raise Problem(key, "must not be empty")
@@ -192,9 +135,61 @@ def _image(converter: Converter) -> Hook:
     return hook
 
 
-def _attribute_hook(attribute: attrs.Attribute[Any], converter: BaseConverter) -> Hook:
-    """Structure one attribute by its type, then run its attrs validator for the message."""
-    structure = converter.get_structure_hook(attribute.type)
+def _chain_id(value: object, _: object) -> object:
+    """A chain ID as a number, or as the quoted decimal text devkit writes (`"31337"`)."""
+    if isinstance(value, str) and _DECIMAL.fullmatch(value.strip()):
+        return int(value.strip())
+    if value is None or (isinstance(value, int) and not isinstance(value, bool)):
+        return value
+    raise ValueError("must be a chain ID: an integer, or decimal digits in quotes")
+
+
+def _env_var(converter: Converter, environ: Mapping[str, str]) -> Hook:
+    """Structure an `envs` entry, reading `valueFromEnv` from the executor's environment."""
+
+    def hook(value: object, _: object) -> EnvVarConfig:
+        block = converter.structure(value, EnvBlock)
+        if block.value is not None and block.value_from_env is not None:
+            raise Problem(None, "give at most one of value, valueFromEnv")
+        source = block.value_from_env
+        if source is None:
+            return EnvVarConfig(name=block.name, value=block.value or "")
+        if source not in environ:
+            raise Problem("valueFromEnv", f"environment variable {source} is not set")
+        return EnvVarConfig(name=block.name, value=environ[source], value_from_env=source)
+
+    return hook
+
+
+def _text_or_block(kind: Any, converter: BaseConverter) -> Hook:
+    """Structure `str | Block` (a G1 string or its G2 object form)."""
+    block = next(arg for arg in typing.get_args(kind) if arg in BLOCKS)
+
+    def hook(value: object, _: object) -> object:
+        if isinstance(value, str) or value is None:
+            return value
+        if isinstance(value, dict):
+            return converter.structure(value, block)
+        raise ValueError("must be a string or a mapping")
+
+    return hook
+
+
+def _is_text_or_block(kind: Any) -> bool:
+    args = set(typing.get_args(kind)) - {type(None)}
+    return typing.get_origin(kind) is types.UnionType and str in args and bool(args & BLOCKS)
+
+
+_FIELD_HOOKS: dict[tuple[type, str], Hook] = {(L1ChainConfig, "chain_id"): _chain_id}
+"""Attributes read by a hook of their own rather than by their type's."""
+
+
+def _attribute_hook(
+    attribute: attrs.Attribute[Any], converter: BaseConverter, structure: Hook | None = None
+) -> Hook:
+    """Structure one attribute by its type (or `structure`), then run its attrs validator."""
+    if structure is None:
+        structure = converter.get_structure_hook(attribute.type)
     validator = attribute.validator
     if validator is None:
         return structure
@@ -207,26 +202,50 @@ def _attribute_hook(attribute: attrs.Attribute[Any], converter: BaseConverter) -
     return hook
 
 
+def _overrides(cls: type[Any], converter: BaseConverter) -> dict[str, Any]:
+    renamed, omitted = RENAMED.get(cls, {}), OMITTED.get(cls, frozenset())
+    overrides: dict[str, Any] = {}
+    for a in attrs.fields(cls):
+        if a.name in omitted:
+            overrides[a.name] = override(omit=True)
+        elif a.name in renamed:
+            written = renamed[a.name]
+
+            def from_block(value: object, _: object, written: Any = written) -> Any:
+                return written.pick(converter.structure(value, written.block))
+
+            overrides[a.name] = override(
+                rename=written.key, struct_hook=_attribute_hook(a, converter, from_block)
+            )
+        else:
+            own = _FIELD_HOOKS.get((cls, a.name))
+            overrides[a.name] = override(
+                rename=camel(a.name), struct_hook=_attribute_hook(a, converter, own)
+            )
+    return overrides
+
+
 def _block_hook(cls: type[Any], converter: BaseConverter) -> Hook:
     """Structure a mapping into `cls`: camelCase keys, unknown keys refused, errors collected."""
     attrs.resolve_types(cls)
-    overrides: dict[str, Any] = {
-        a.name: override(rename=camel(a.name), struct_hook=_attribute_hook(a, converter))
-        for a in attrs.fields(cls)
-    }
+    overrides = _overrides(cls, converter)
     structure = make_dict_structure_fn(cls, converter, _cattrs_forbid_extra_keys=True, **overrides)
-    ignored = _IGNORED_KEYS.get(cls, {})
+    unused = UNUSED.get(cls, {})
 
     def hook(value: object, _: object) -> Any:
         if not isinstance(value, dict):
             raise ValueError("must be a mapping")
         problems: list[Exception] = []  # reported after the block's own fields
-        if ignored.keys() & value.keys():
-            for key, (kinds, problem) in ignored.items():
-                item = value.get(key)
-                if item is not None and not isinstance(item, kinds):
-                    problems.append(Problem(key, problem))
-            value = {key: item for key, item in value.items() if key not in ignored}
+        if unused.keys() & value.keys():
+            for key, written in unused.items():
+                if value.get(key) is None:
+                    continue
+                try:
+                    converter.structure(value[key], written.kind)
+                except Exception as exc:
+                    exc.add_note(AttributeValidationNote(f"unused key {key}", key, written.kind))
+                    problems.append(ClassValidationError(f"in {key}", [exc], cls))
+            value = {key: item for key, item in value.items() if key not in unused}
         try:
             result = structure(value, cls)
         except ClassValidationError as exc:
@@ -268,8 +287,12 @@ def _passthrough(value: object, _: object) -> object:
 def make_converter(
     bls: Callable[[object, BaseConverter], BlsKeyConfig],
     ecdsa: Callable[[object, BaseConverter], EcdsaKeyConfig],
+    environ: Mapping[str, str],
 ) -> Converter:
-    """Build the converter; scalars pass through so that field validators word the problem."""
+    """Build the converter; scalars pass through so that field validators word the problem.
+
+    `environ` supplies the performers' `valueFromEnv` variables.
+    """
     converter = Converter(forbid_extra_keys=True, detailed_validation=True)
     converter.register_structure_hook(int, _passthrough)
     converter.register_structure_hook(bool, _passthrough)
@@ -281,12 +304,14 @@ def make_converter(
     converter.register_structure_hook(PerformerImage, _image(converter))
     converter.register_structure_hook(BlsKeyConfig, lambda value, _: bls(value, converter))
     converter.register_structure_hook(EcdsaKeyConfig, lambda value, _: ecdsa(value, converter))
+    converter.register_structure_hook(EnvVarConfig, _env_var(converter, environ))
     for choice in (SigningCurve, LogLevel, LogFormat):  # before `str` would match them
         converter.register_structure_hook(choice, _enum_hook(choice))
     converter.register_structure_hook_factory(
         lambda kind: getattr(kind, "__origin__", None) is tuple, _tuple_hook
     )
-    converter.register_structure_hook_factory(lambda kind: kind in _BLOCKS, _block_hook)
+    converter.register_structure_hook_factory(lambda kind: kind in BLOCKS, _block_hook)
+    converter.register_structure_hook_factory(_is_text_or_block, _text_or_block)
     return converter
 
 
@@ -307,7 +332,7 @@ def describe(exc: BaseException, path: str = "", *, root: str = "<config>") -> l
         lines: list[str] = []
         for sub in exc.exceptions:
             note = _note(sub, AttributeValidationNote)
-            key = camel(note.name) if note else ""
+            key = file_key(note.name) if note else ""
             if note and isinstance(sub, KeyError) and sub.args == (key,):
                 lines.append(f"{_join(path, key)}: required")
             else:

@@ -1,15 +1,18 @@
 """Read the executor's YAML (or JSON) config file into an `ExecutorConfig`.
 
-The text is parsed with ruamel.yaml's safe loader and structured with a cattrs converter whose
-hooks check each field, so one pass reports every problem as `<path>: <problem>` in a single
-`ConfigError`. The BLS keystore and its password are looked up here (files are relative to the
-config file's directory) but not decrypted; the signing adapter does that.
+The text is parsed with ruamel.yaml's safe loader, its keys are rewritten to their canonical
+spelling (`_spelling`), and it is structured with a cattrs converter whose hooks check each
+field; rules across fields follow (`_rules`). One pass reports every problem as
+`<path>: <problem>` in a single `ConfigError`, and the keys accepted without effect end up in
+`ExecutorConfig.ignored_keys`, sorted by path. The BLS keystore and its password are looked up
+here (files are relative to the config file's directory) but not decrypted; the signing adapter
+does that.
 
-The environment overrides the file: `EXECUTOR_GRPC_PORT`, `EXECUTOR_DEBUG` and
-`EXECUTOR_PERFORMER_NETWORK_NAME`, each also spelt with a double underscore
+The environment overrides the file: `EXECUTOR_GRPC_PORT`, `EXECUTOR_MANAGEMENT_SERVER_GRPC_PORT`,
+`EXECUTOR_DEBUG` and `EXECUTOR_PERFORMER_NETWORK_NAME`, each also spelt with a double underscore
 (`EXECUTOR__GRPC_PORT`) as the Go executor's config library produced; the single underscore wins
 when both are set. `EXECUTOR_BLS_KEYSTORE_PASSWORD` supplies the BLS password when the file
-gives none.
+gives none. The performers' `envs[].valueFromEnv` variables are read from the same mapping.
 """
 
 from __future__ import annotations
@@ -26,10 +29,12 @@ from ruamel.yaml.constructor import SafeConstructor
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.nodes import ScalarNode
 
+from executor_adapters.config import _rules
 from executor_adapters.config._keys import KeyFinder
+from executor_adapters.config._spelling import canonical_keys
 from executor_adapters.config._structure import describe, make_converter
 from executor_adapters.config.errors import ConfigError
-from executor_adapters.config.schema import ExecutorConfig, SigningCurve
+from executor_adapters.config.schema import ExecutorConfig
 
 _TRUE, _FALSE = {"1", "true", "yes", "on"}, {"0", "false", "no", "off"}
 
@@ -44,6 +49,7 @@ def _env_bool(text: str) -> object:
 
 _ENV_OVERRIDES: dict[str, tuple[str, Callable[[str], object]]] = {
     "GRPC_PORT": ("grpc_port", _env_int),
+    "MANAGEMENT_SERVER_GRPC_PORT": ("management_server_grpc_port", _env_int),
     "DEBUG": ("debug", _env_bool),
     "PERFORMER_NETWORK_NAME": ("performer_network_name", str),
 }
@@ -116,23 +122,24 @@ def parse_config(
         raise ConfigError([f"{source}: is empty"])
     if not isinstance(data, dict):
         raise ConfigError([f"{source}: must be a mapping of keys at the top level"])
+    spelled = canonical_keys(data)
     keys = KeyFinder(Path(base_dir), environ)
-    converter = make_converter(keys, keys.ecdsa)
-    problems: list[str] = []
+    converter = make_converter(keys, keys.ecdsa, environ)
+    problems = list(spelled.problems)
     config: ExecutorConfig | None = None
     try:
-        config = converter.structure(data, ExecutorConfig)
+        config = converter.structure(spelled.document, ExecutorConfig)
     except Exception as exc:  # every structuring failure becomes a line of the report
-        problems = describe(exc, root=source)
+        problems.extend(describe(exc, root=source))
     changes, env_problems = _env_overrides(environ)
     problems.extend(env_problems)
     if config is not None:
         config = _resolve_peers_file(config, Path(base_dir))
-        problems.extend(_peering_problems(config))
-        problems.extend(_key_problems(config))
+        problems.extend(_rules.problems(config))
     if problems or config is None:
         raise ConfigError(problems)
-    return attrs.evolve(config, **changes) if changes else config
+    ignored = sorted((*spelled.ignored, *_rules.ignored_values(config)), key=lambda k: k.path)
+    return attrs.evolve(config, ignored_keys=tuple(ignored), **changes)
 
 
 def _resolve_peers_file(config: ExecutorConfig, base_dir: Path) -> ExecutorConfig:
@@ -144,41 +151,6 @@ def _resolve_peers_file(config: ExecutorConfig, base_dir: Path) -> ExecutorConfi
     peering = attrs.evolve(peering, aggregator_peers_file=resolved)
     simulation = attrs.evolve(config.simulation, simulate_peering=peering)
     return attrs.evolve(config, simulation=simulation)
-
-
-def _key_problems(config: ExecutorConfig) -> list[str]:
-    """Every AVS needs a key of its signing curve, and the operator needs at least one key."""
-    keys = config.operator.signing_keys
-    if keys.bls is None and keys.bls381 is None and keys.ecdsa is None:
-        return ["operator.signingKeys: give at least one of bls, bls381, ecdsa"]
-    available = {
-        SigningCurve.BN254: keys.bls is not None,
-        SigningCurve.BLS381: keys.bls381 is not None or keys.bls is not None,
-        SigningCurve.ECDSA: keys.ecdsa is not None,
-    }
-    needed = {
-        SigningCurve.BN254: "operator.signingKeys.bls",
-        SigningCurve.BLS381: "operator.signingKeys.bls381 (or .bls)",
-        SigningCurve.ECDSA: "operator.signingKeys.ecdsa",
-    }
-    return [
-        f"avsPerformers[{index}].signingCurve: {entry.signing_curve} "
-        f"needs {needed[entry.signing_curve]}"
-        for index, entry in enumerate(config.avs_performers)
-        if not available[entry.signing_curve]
-    ]
-
-
-def _peering_problems(config: ExecutorConfig) -> list[str]:
-    """An AVS that checks aggregator signatures needs peers to check them against."""
-    if config.simulation.simulate_peering.enabled:
-        return []
-    return [
-        f"avsPerformers[{index}].verifyAggregatorSignature: aggregator peers are needed to check "
-        "signatures: enable simulation.simulatePeering, or set this to false to run unchecked"
-        for index, entry in enumerate(config.avs_performers)
-        if entry.verify_aggregator_signature
-    ]
 
 
 def load_config(path: str | Path, *, environ: Mapping[str, str] | None = None) -> ExecutorConfig:

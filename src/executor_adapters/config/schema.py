@@ -1,38 +1,31 @@
 """The executor's configuration as frozen, validated values.
 
-Attributes are snake_case; the file spells each key in camelCase (`grpc_port` is `grpcPort`).
+Attributes are snake_case; the file spells each key in camelCase (`grpc_port` is `grpcPort`) or
+as the Go struct field, in any case (`GrpcPort`, `grpcport`); `_written` lists the few aliases.
 Every field validator raises `ValueError` with the problem text the loader prints after the
-field's path, so a value built in code is checked exactly like one read from a file.
+field's path, so a value built in code is checked exactly like one read from a file. Rules that
+span fields (an AVS needs a key of its curve, peers to check signatures, something to accept)
+are the loader's, so that one pass reports them all.
 Durations are float seconds; the file may also write them as text (`"15s"`, `"500ms"`, `"1m"`).
 
-Keys of the first-generation (G1) Go executor, and how they are treated here:
+Both generations of the Go executor's schema load. Keys accepted without being used are not
+fields here: the loader records each one it meets in `ExecutorConfig.ignored_keys`, with the
+reason, and the CLI logs them at start. They are `operator.operatorPrivateKey` (the executor
+sends no transactions), `contracts` and `overrideContracts` (TaskMailbox hashes are computed
+locally), `kubernetes` and the performers' `kubernetes`/`envs[].kubernetesEnv` (Docker only),
+`storage.badger` and `storage.type: badger` (deduplication is in memory),
+`signingKeys.ecdsa.remoteSignerConfig` and `simulation.simulatePeering.operatorPeers`.
 
-- `operator.operatorPrivateKey` is accepted and ignored: G1 required it and never used it.
-  The second generation's object form (`{privateKey, remoteSigner, ...}`) is accepted too.
-- `l1Chain`, `contracts` and `overrideContracts` are accepted and ignored: G1 used them to find
-  peers on chain, and this executor takes peers from `simulation.simulatePeering` only.
-- `simulation.simulatePeering.operatorPeers` is accepted and ignored, as in G1.
+Semantics that differ from upstream or are ours (docs/configuration.md has the full table):
+
 - `avsPerformers[].processType` accepts only `server`, the only mode G1 could run.
-- `workerCount` bounds how many tasks one AVS runs at once (G1 parsed it and ignored it).
-
-Our additions, all optional:
-
-- `avsPerformers[].taskQueueSize` (default 64): tasks that may wait for a free worker before
-  new ones are refused.
-- `avsPerformers[].health.{checkInterval, timeout}` (defaults 15 s and 1 s): application
-  health probing of the performer, which G1 hard-coded.
-- `shutdownGracePeriod` (default 10 s): how long running tasks may finish on SIGTERM.
-- `taskTimeout` (default 60 s): the deadline of a task whose caller sets none.
-- `maxMessageSize` (default 4 MiB): the largest gRPC message sent or received.
-- `logging.{level, format}` (defaults `info`, `json`): the keys the published docs describe.
-- `deployment.{timeout, pullTimeout, probationPeriod, drainTimeout}` (60 s, 600 s, 30 s, 60 s)
-  and `deployment.recreate.{maxAttempts, initialDelay, maxDelay}` (5, 2 s, 30 s): blue-green
-  deployments and the recreation of dead performers; `avsPerformers[].health.failureThreshold`
-  (default 3) consecutive failed checks make a performer count as down.
-- `avsPerformers[].verifyAggregatorSignature` (default true): check each task's aggregator
-  signature against the aggregator peers; an AVS may turn it off only explicitly.
-- `simulation.simulatePeering.aggregatorPeersFile`: more aggregator peers in a file of their own
-  (a list of `{operatorAddress, publicKey, operatorSetId}`), re-read when it changes.
+- `workerCount` bounds how many tasks one AVS runs at once (G1 parsed it and ignored it), and
+  `signingCurve` picks the result-signing key (G1 always signed BN254; G2 dropped the key).
+- G1 tasks are accepted per AVS by `ExecutorConfig.accepts_g1`, G2 tasks when `l1Chain` is set.
+- `authentication.enabled: true` is refused until challenge authentication exists.
+- Our additions: `taskQueueSize`, `health.*`, `verifyAggregatorSignature`,
+  `aggregatorPeersFile`, `shutdownGracePeriod`, `taskTimeout`, `maxMessageSize`, `logging.*`,
+  `deployment.*`, `deduplication.*`, `l1Chain.{timeout, contracts}`, `acceptG1Tasks`.
 """
 
 from __future__ import annotations
@@ -40,23 +33,40 @@ from __future__ import annotations
 import enum
 import re
 from collections import Counter
-from collections.abc import Callable
 from typing import Any
 
 import attrs
 
+from executor_adapters.config._validators import (
+    choices_problem,
+    env_name,
+    http_url,
+    instance_of,
+    int_in,
+    is_bool,
+    is_str,
+    member_of,
+    non_empty_str,
+    non_negative_seconds,
+    one_of,
+    optional,
+    positive_seconds,
+)
 from executor_core.addresses import Address, AvsAddress
 from executor_core.performers import PerformerImage
 
 DEFAULT_GRPC_PORT = 9090
 DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
 MAX_MESSAGE_SIZE_LIMIT = 2**31 - 1
+MAX_CHAIN_ID = 2**64 - 1
 G2_PUBLIC_KEY_SIZE = 128
 PUBLIC_KEY_PROBLEM = "must be 256 hex digits (a 128-byte G2 point), 0x optional"
+AUTHENTICATION_PROBLEM = (
+    "challenge authentication of the management API is not implemented yet; "
+    "remove it or set it to false"
+)
+DEPLOYMENT_MODES = ("docker", "kubernetes")
 _NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
-
-
-_Validator = Callable[[Any, "attrs.Attribute[Any]", Any], None]
 
 
 class SigningCurve(enum.StrEnum):
@@ -83,79 +93,8 @@ class LogFormat(enum.StrEnum):
     TEXT = "text"
 
 
-def choices_problem(choices: tuple[str, ...]) -> str:
-    """Return the problem text for a value outside `choices`, shared with the loader."""
-    return f"must be {choices[0]}" if len(choices) == 1 else f"must be one of {', '.join(choices)}"
-
-
-def _int_in(low: int, high: int | None = None) -> _Validator:
-    if high is None:
-        problem = f"must be an integer of at least {low}"
-    else:
-        problem = f"must be an integer between {low} and {high}"
-
-    def check(_: object, __: attrs.Attribute[Any], value: object) -> None:
-        if isinstance(value, bool) or not isinstance(value, int):
-            raise ValueError(problem)
-        if value < low or (high is not None and value > high):
-            raise ValueError(problem)
-
-    return check
-
-
-def _is_bool(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, bool):
-        raise ValueError("must be true or false")
-
-
-def _is_str(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str):
-        raise ValueError("must be a string")
-
-
-def _non_empty_str(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, str) or not value:
-        raise ValueError("must be a non-empty string")
-
-
-def _one_of(*choices: str) -> _Validator:
-    def check(_: object, __: attrs.Attribute[Any], value: object) -> None:
-        if value not in choices:
-            raise ValueError(choices_problem(choices))
-
-    return check
-
-
-def _member_of(kind: type[enum.StrEnum]) -> _Validator:
-    problem = choices_problem(tuple(member.value for member in kind))
-
-    def check(_: object, __: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, kind):
-            raise ValueError(problem)
-
-    return check
-
-
-def _instance_of(kind: type[Any], problem: str) -> _Validator:
-    def check(_: object, __: attrs.Attribute[Any], value: object) -> None:
-        if not isinstance(value, kind):
-            raise ValueError(problem)
-
-    return check
-
-
-def _positive_seconds(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a duration")
-    if not value > 0 or value == float("inf"):
-        raise ValueError("must be greater than 0")
-
-
-def _non_negative_seconds(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        raise ValueError("must be a duration")
-    if not value >= 0 or value == float("inf"):
-        raise ValueError("must be 0 or more")
+_address = instance_of(Address, "must be an address")
+_maybe_address = optional(_address)
 
 
 def _network_name(_: object, __: attrs.Attribute[Any], value: object) -> None:
@@ -169,8 +108,9 @@ def _g2_public_key(_: object, __: attrs.Attribute[Any], value: object) -> None:
 
 
 def _performer_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if not isinstance(value, tuple) or not value:
-        raise ValueError("must list at least one performer")
+    """Each AVS once; whether the list may be empty depends on `l1Chain` (a loader rule)."""
+    if not isinstance(value, tuple):
+        raise ValueError("must be a list")
     counts = Counter(entry.avs_address for entry in value)
     for address, count in counts.items():
         if count > 1:
@@ -181,26 +121,48 @@ def _performer_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
             )
 
 
+def _env_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, EnvVarConfig) for v in value):
+        raise ValueError("must be a list of environment variables")
+    counts = Counter(entry.name for entry in value)
+    twice = sorted(name for name, count in counts.items() if count > 1)
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given more than once")
+
+
+def _deployment_mode(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if value == "kubernetes":
+        raise ValueError("deploymentMode kubernetes is not supported yet")
+    if value != "docker":
+        raise ValueError(choices_problem(DEPLOYMENT_MODES))
+
+
+def _authentication_off(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    """Refuse `true`: an operator must not believe the management API is protected."""
+    if value is True:
+        raise ValueError(AUTHENTICATION_PROBLEM)
+
+
 @attrs.frozen(kw_only=True)
 class BlsKeyConfig:
     """The operator's BLS keystore, read but not decrypted, and the password that opens it."""
 
-    keystore: str = attrs.field(validator=_non_empty_str, repr=False)
+    keystore: str = attrs.field(validator=non_empty_str, repr=False)
     """EIP-2335 keystore JSON text."""
-    source: str = attrs.field(validator=_non_empty_str)
+    source: str = attrs.field(validator=non_empty_str)
     """Where the keystore came from (a file path, or `inline keystore`), for messages."""
-    password: str = attrs.field(default="", validator=_is_str, repr=False)
+    password: str = attrs.field(default="", validator=is_str, repr=False)
 
 
 @attrs.frozen(kw_only=True)
 class EcdsaKeyConfig:
     """The operator's ECDSA key: a Web3 v3 keystore (read, not decrypted) or a raw hex key."""
 
-    keystore: str = attrs.field(default="", validator=_is_str, repr=False)
+    keystore: str = attrs.field(default="", validator=is_str, repr=False)
     """Web3 Secret Storage v3 JSON text; empty when `private_key` is given instead."""
-    source: str = attrs.field(validator=_non_empty_str)
-    password: str = attrs.field(default="", validator=_is_str, repr=False)
-    private_key: str = attrs.field(default="", validator=_is_str, repr=False)
+    source: str = attrs.field(validator=non_empty_str)
+    password: str = attrs.field(default="", validator=is_str, repr=False)
+    private_key: str = attrs.field(default="", validator=is_str, repr=False)
     """Hex secp256k1 key, for development only: the executor warns when it is used."""
 
 
@@ -221,7 +183,7 @@ class SigningKeysConfig:
 class OperatorConfig:
     """The operator this executor works for."""
 
-    address: Address = attrs.field(validator=_instance_of(Address, "must be an address"))
+    address: Address = attrs.field(validator=_address)
     signing_keys: SigningKeysConfig
 
 
@@ -229,9 +191,9 @@ class OperatorConfig:
 class HealthCheckConfig:
     """How often, and how patiently, a performer's application health is probed (seconds)."""
 
-    check_interval: float = attrs.field(default=15.0, validator=_positive_seconds)
-    timeout: float = attrs.field(default=1.0, validator=_positive_seconds)
-    failure_threshold: int = attrs.field(default=3, validator=_int_in(1, 1000))
+    check_interval: float = attrs.field(default=15.0, validator=positive_seconds)
+    timeout: float = attrs.field(default=1.0, validator=positive_seconds)
+    failure_threshold: int = attrs.field(default=3, validator=int_in(1, 1000))
     """Consecutive failed checks after which the performer is recreated."""
 
 
@@ -239,22 +201,35 @@ class HealthCheckConfig:
 class RecreateConfig:
     """How a dead or unhealthy performer's container is recreated: back-off, then give up."""
 
-    max_attempts: int = attrs.field(default=5, validator=_int_in(0, 100))
-    initial_delay: float = attrs.field(default=2.0, validator=_positive_seconds)
-    max_delay: float = attrs.field(default=30.0, validator=_positive_seconds)
+    max_attempts: int = attrs.field(default=5, validator=int_in(0, 100))
+    initial_delay: float = attrs.field(default=2.0, validator=positive_seconds)
+    max_delay: float = attrs.field(default=30.0, validator=positive_seconds)
 
 
 @attrs.frozen(kw_only=True)
 class DeploymentConfig:
     """Blue-green deployment limits (seconds)."""
 
-    timeout: float = attrs.field(default=60.0, validator=_positive_seconds)
+    timeout: float = attrs.field(default=60.0, validator=positive_seconds)
     """From container start until the new performer must be healthy."""
-    pull_timeout: float = attrs.field(default=600.0, validator=_positive_seconds)
-    probation_period: float = attrs.field(default=30.0, validator=_non_negative_seconds)
+    pull_timeout: float = attrs.field(default=600.0, validator=positive_seconds)
+    probation_period: float = attrs.field(default=30.0, validator=non_negative_seconds)
     """After promotion, a performer that turns unhealthy this soon is rolled back; 0 = never."""
-    drain_timeout: float = attrs.field(default=60.0, validator=_non_negative_seconds)
+    drain_timeout: float = attrs.field(default=60.0, validator=non_negative_seconds)
     recreate: RecreateConfig = attrs.field(factory=RecreateConfig)
+
+
+@attrs.frozen(kw_only=True)
+class EnvVarConfig:
+    """A variable set in the performer's container.
+
+    `value` is what the performer gets. When the file named `valueFromEnv`, the loader read the
+    value from its environment at start and `value_from_env` keeps the variable's name.
+    """
+
+    name: str = attrs.field(validator=env_name)
+    value: str = attrs.field(default="", validator=is_str, repr=False)
+    value_from_env: str = attrs.field(default="", validator=is_str)
 
 
 @attrs.frozen(kw_only=True)
@@ -262,22 +237,26 @@ class AvsPerformerConfig:
     """One AVS this executor serves, and the performer image that does its work."""
 
     avs_address: AvsAddress = attrs.field(
-        validator=_instance_of(AvsAddress, "must be an AVS address")
+        validator=instance_of(AvsAddress, "must be an AVS address")
     )
-    image: PerformerImage = attrs.field(validator=_instance_of(PerformerImage, "must be an image"))
-    signing_curve: SigningCurve = attrs.field(validator=_member_of(SigningCurve))
-    process_type: str = attrs.field(default="server", validator=_one_of("server"))
-    worker_count: int = attrs.field(default=1, validator=_int_in(1))
+    image: PerformerImage = attrs.field(validator=instance_of(PerformerImage, "must be an image"))
+    signing_curve: SigningCurve = attrs.field(
+        default=SigningCurve.BN254, validator=member_of(SigningCurve)
+    )
+    """G2 dropped the key (the curve comes from chain); bn254 is what G1 always signed."""
+    process_type: str = attrs.field(default="server", validator=one_of("server"))
+    worker_count: int = attrs.field(default=1, validator=int_in(1))
     """Tasks of this AVS that may run at the same time."""
-    task_queue_size: int = attrs.field(default=64, validator=_int_in(0))
+    task_queue_size: int = attrs.field(default=64, validator=int_in(0))
     """Tasks that may wait for a free worker before new ones are refused."""
-    avs_registrar_address: Address | None = attrs.field(
-        default=None,
-        validator=attrs.validators.optional(_instance_of(Address, "must be an address")),
-    )
+    avs_registrar_address: Address | None = attrs.field(default=None, validator=_maybe_address)
     health: HealthCheckConfig = attrs.field(factory=HealthCheckConfig)
-    verify_aggregator_signature: bool = attrs.field(default=True, validator=_is_bool)
+    verify_aggregator_signature: bool = attrs.field(default=True, validator=is_bool)
     """Refuse tasks the AVS's aggregator did not sign; turning it off is logged at start."""
+    envs: tuple[EnvVarConfig, ...] = attrs.field(default=(), validator=_env_list)
+    deployment_mode: str = attrs.field(default="docker", validator=_deployment_mode)
+    accept_g1_tasks: bool | None = attrs.field(default=None, validator=optional(is_bool))
+    """Whether G1 (TaskSubmission version 0) tasks are served; None: `accepts_g1` decides."""
 
 
 @attrs.frozen(kw_only=True)
@@ -286,18 +265,18 @@ class AggregatorPeerConfig:
 
     public_key: bytes = attrs.field(validator=_g2_public_key, repr=False)
     """The aggregator's BN254 G2 public key, 128 bytes (x.a1, x.a0, y.a1, y.a0)."""
-    operator_address: Address = attrs.field(validator=_instance_of(Address, "must be an address"))
-    network_address: str = attrs.field(default="", validator=_is_str)
-    operator_set_id: int = attrs.field(default=0, validator=_int_in(0, 2**32 - 1))
+    operator_address: Address = attrs.field(validator=_address)
+    network_address: str = attrs.field(default="", validator=is_str)
+    operator_set_id: int = attrs.field(default=0, validator=int_in(0, 2**32 - 1))
 
 
 @attrs.frozen(kw_only=True)
 class PeeringSimulationConfig:
     """Peers given in the file instead of being read from chain."""
 
-    enabled: bool = attrs.field(default=False, validator=_is_bool)
+    enabled: bool = attrs.field(default=False, validator=is_bool)
     aggregator_peers: tuple[AggregatorPeerConfig, ...] = attrs.field(default=())
-    aggregator_peers_file: str = attrs.field(default="", validator=_is_str)
+    aggregator_peers_file: str = attrs.field(default="", validator=is_str)
     """A YAML/JSON list of more peers, re-read when it changes; relative to the config file."""
 
 
@@ -312,8 +291,62 @@ class SimulationConfig:
 class LoggingConfig:
     """What is logged and how it is written."""
 
-    level: LogLevel = attrs.field(default=LogLevel.INFO, validator=_member_of(LogLevel))
-    format: LogFormat = attrs.field(default=LogFormat.JSON, validator=_member_of(LogFormat))
+    level: LogLevel = attrs.field(default=LogLevel.INFO, validator=member_of(LogLevel))
+    format: LogFormat = attrs.field(default=LogFormat.JSON, validator=member_of(LogFormat))
+
+
+@attrs.frozen(kw_only=True)
+class ContractOverrides:
+    """Contract addresses to use instead of the ones known for the chain's ID."""
+
+    allocation_manager: Address | None = attrs.field(default=None, validator=_maybe_address)
+    key_registrar: Address | None = attrs.field(default=None, validator=_maybe_address)
+    task_mailbox: Address | None = attrs.field(default=None, validator=_maybe_address)
+    bn254_certificate_verifier: Address | None = attrs.field(default=None, validator=_maybe_address)
+    ecdsa_certificate_verifier: Address | None = attrs.field(default=None, validator=_maybe_address)
+
+
+@attrs.frozen(kw_only=True)
+class L1ChainConfig:
+    """The chain G2 tasks are checked against: operator sets, keys and certificate verifiers."""
+
+    rpc_url: str = attrs.field(validator=http_url)
+    chain_id: int | None = attrs.field(default=None, validator=optional(int_in(1, MAX_CHAIN_ID)))
+    """The chain ID expected from the RPC; None means whatever it reports."""
+    timeout: float = attrs.field(default=5.0, validator=positive_seconds)
+    """Seconds one JSON-RPC call may take."""
+    contracts: ContractOverrides = attrs.field(factory=ContractOverrides)
+
+
+@attrs.frozen(kw_only=True)
+class StorageConfig:
+    """Where processed tasks and performer state would persist; only memory is implemented."""
+
+    type: str = attrs.field(default="memory", validator=one_of("memory", "badger"))
+
+
+@attrs.frozen(kw_only=True)
+class DeduplicationConfig:
+    """Bounds of the in-memory store of processed G2 tasks, which refuses a task seen twice."""
+
+    retention: float = attrs.field(default=86400.0, validator=positive_seconds)
+    """Seconds a processed task is remembered."""
+    max_entries: int = attrs.field(default=100_000, validator=int_in(1))
+    max_bytes: int = attrs.field(default=256 * 1024 * 1024, validator=int_in(1))
+
+
+@attrs.frozen(kw_only=True)
+class IgnoredKey:
+    """A key the file gave that is accepted without effect, and why; logged once at start."""
+
+    path: str = attrs.field(validator=non_empty_str)
+    """Where it was, in camelCase: `avsPerformers[0].envs[1].kubernetesEnv`."""
+    reason: str = attrs.field(validator=non_empty_str)
+
+
+def _ignored_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, IgnoredKey) for v in value):
+        raise ValueError("must be a tuple of IgnoredKey")
 
 
 @attrs.frozen(kw_only=True)
@@ -321,25 +354,64 @@ class ExecutorConfig:
     """Everything the executor needs to start, as read from its config file."""
 
     operator: OperatorConfig
-    avs_performers: tuple[AvsPerformerConfig, ...] = attrs.field(validator=_performer_list)
-    grpc_port: int = attrs.field(default=DEFAULT_GRPC_PORT, validator=_int_in(1, 65535))
-    debug: bool = attrs.field(default=False, validator=_is_bool)
+    avs_performers: tuple[AvsPerformerConfig, ...] = attrs.field(
+        default=(), validator=_performer_list
+    )
+    grpc_port: int = attrs.field(default=DEFAULT_GRPC_PORT, validator=int_in(1, 65535))
+    management_server_grpc_port: int = attrs.field(default=0, validator=int_in(0, 65535))
+    """Port of the management API; 0 (or `grpc_port`) serves it on the same listener."""
+    debug: bool = attrs.field(default=False, validator=is_bool)
     performer_network_name: str = attrs.field(default="", validator=_network_name)
     """Docker network the performers join; empty means none (host-port mode)."""
     simulation: SimulationConfig = attrs.field(factory=SimulationConfig)
-    shutdown_grace_period: float = attrs.field(default=10.0, validator=_positive_seconds)
-    task_timeout: float = attrs.field(default=60.0, validator=_positive_seconds)
+    l1_chain: L1ChainConfig | None = attrs.field(
+        default=None, validator=optional(instance_of(L1ChainConfig, "must be a mapping"))
+    )
+    """Set, the executor serves G2 tasks and may read aggregator peers from chain."""
+    storage: StorageConfig = attrs.field(factory=StorageConfig)
+    authentication_enabled: bool = attrs.field(
+        default=False, validator=[is_bool, _authentication_off]
+    )
+    """The file's `authentication.enabled`; only false until challenge authentication exists."""
+    deduplication: DeduplicationConfig = attrs.field(factory=DeduplicationConfig)
+    shutdown_grace_period: float = attrs.field(default=10.0, validator=positive_seconds)
+    task_timeout: float = attrs.field(default=60.0, validator=positive_seconds)
     """Deadline in seconds of a task whose caller sets none."""
     max_message_size: int = attrs.field(
-        default=DEFAULT_MAX_MESSAGE_SIZE, validator=_int_in(1, MAX_MESSAGE_SIZE_LIMIT)
+        default=DEFAULT_MAX_MESSAGE_SIZE, validator=int_in(1, MAX_MESSAGE_SIZE_LIMIT)
     )
     logging: LoggingConfig = attrs.field(factory=LoggingConfig)
     deployment: DeploymentConfig = attrs.field(factory=DeploymentConfig)
+    ignored_keys: tuple[IgnoredKey, ...] = attrs.field(default=(), validator=_ignored_list)
+    """Keys the file gave that have no effect here, set by the loader (not a file key)."""
+
+    @property
+    def accepts_g2(self) -> bool:
+        """G2 (TaskSubmission version 1) tasks need the chain to check their certificates."""
+        return self.l1_chain is not None
+
+    def accepts_g1(self, entry: AvsPerformerConfig | None = None) -> bool:
+        """Whether G1 (version 0) tasks are served for `entry` (None: an AVS not in the file).
+
+        The entry's `acceptG1Tasks` decides when given. Otherwise G1 tasks are served while
+        peering is simulated or there is no `l1Chain`: a G1 file behaves as it always did,
+        and a G2 file does not start serving the older, weaker task format by omission.
+        """
+        if entry is not None and entry.accept_g1_tasks is not None:
+            return entry.accept_g1_tasks
+        return self.simulation.simulate_peering.enabled or self.l1_chain is None
+
+    @property
+    def management_port(self) -> int:
+        """The port the management API listens on; equal to `grpc_port` when shared."""
+        return self.management_server_grpc_port or self.grpc_port
 
     def with_network(self, name: str) -> ExecutorConfig:
         """Return a copy whose performers join Docker network `name` (the CLI flag's override)."""
         return attrs.evolve(self, performer_network_name=name)
 
     def with_grpc_port(self, port: int) -> ExecutorConfig:
-        """Return a copy that serves on `port`."""
-        return attrs.evolve(self, grpc_port=port)
+        """Return a copy that serves on `port`; a management API sharing the port follows it."""
+        shared = self.management_server_grpc_port == self.grpc_port
+        management = port if shared else self.management_server_grpc_port
+        return attrs.evolve(self, grpc_port=port, management_server_grpc_port=management)

@@ -164,20 +164,33 @@ def test_durations_are_seconds_or_text_with_a_unit(written: object, seconds: flo
     assert config.avs_performers[0].health.check_interval == pytest.approx(seconds)
 
 
-def test_g1_keys_the_executor_does_not_use_are_accepted_and_ignored() -> None:
+def test_g1_keys_the_executor_does_not_use_are_accepted_and_recorded_as_ignored() -> None:
     document = minimal() | {
-        "l1Chain": {"rpcUrl": "http://localhost:8545", "chainId": 31337},
         "contracts": [{"name": "TaskMailbox", "address": PEER}],
         "overrideContracts": {"taskMailbox": {"contract": "{}", "chainIds": [31337]}},
         "simulation": {"simulatePeering": {"enabled": False, "operatorPeers": [{"a": 1}]}},
     }
     document["operator"]["operatorPrivateKey"] = "0x" + "11" * 32
-    assert load(document) == load(minimal())
+    config = load(document)
+    assert attrs.evolve(config, ignored_keys=()) == load(minimal())
+    assert sorted(key.path for key in config.ignored_keys) == [
+        "contracts",
+        "operator.operatorPrivateKey",
+        "overrideContracts",
+        "simulation.simulatePeering.operatorPeers",
+    ]
+    assert all(key.reason for key in config.ignored_keys)
+
+
+def test_a_file_without_unused_keys_records_none() -> None:
+    assert load(minimal()).ignored_keys == ()
 
 
 def test_the_g2_object_form_of_the_operator_private_key_is_accepted() -> None:
     document = with_value(minimal(), "operator.operatorPrivateKey", {"privateKey": "0x11"})
-    assert load(document) == load(minimal())
+    config = load(document)
+    assert attrs.evolve(config, ignored_keys=()) == load(minimal())
+    assert [key.path for key in config.ignored_keys] == ["operator.operatorPrivateKey"]
 
 
 def test_the_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -201,11 +214,10 @@ def test_the_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         (with_value(minimal(), "avsPerformers.0.signingCurve", "bn25"),
          "avsPerformers[0].signingCurve: must be one of bn254, bls381, ecdsa"),
         (without(minimal(), "operator.address"), "operator.address: required"),
-        (without(minimal(), "avsPerformers"), "avsPerformers: required"),
+        (without(minimal(), "avsPerformers"),
+         "avsPerformers: must list at least one performer unless l1Chain is set"),
         (without(minimal(), "operator.signingKeys.bls"),
          "operator.signingKeys: give at least one of bls, bls381, ecdsa"),
-        (without(minimal(), "avsPerformers.0.signingCurve"),
-         "avsPerformers[0].signingCurve: required"),
         (minimal() | {"grpcPort": 0}, "grpcPort: must be an integer between 1 and 65535"),
         (minimal() | {"grpcPort": 65536}, "grpcPort: must be an integer between 1 and 65535"),
         (minimal() | {"grpcPort": "9090"}, "grpcPort: must be an integer between 1 and 65535"),
@@ -236,7 +248,8 @@ def test_the_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         (with_value(minimal(), "avsPerformers.0.health", {"timeout": "soon"}),
          "avsPerformers[0].health.timeout: must be a duration: seconds as a number, "
          "or text such as 15s, 500ms, 1m"),
-        (minimal() | {"avsPerformers": []}, "avsPerformers: must list at least one performer"),
+        (minimal() | {"avsPerformers": []},
+         "avsPerformers: must list at least one performer unless l1Chain is set"),
         (minimal() | {"avsPerformers": {"a": 1}}, "avsPerformers: must be a list"),
         (minimal() | {"performerNetworkName": "no spaces"},
          "performerNetworkName: must be empty or a Docker network name (letters, digits, _ . -)"),
@@ -256,7 +269,7 @@ def test_the_example_config_loads(monkeypatch: pytest.MonkeyPatch) -> None:
         (with_value(minimal(), "operator.address", 5),
          "operator.address: must be a string (quote numbers and booleans)"),
         (with_value(minimal(), "operator.operatorPrivateKey", 5),
-         "operator.operatorPrivateKey: must be a string"),
+         "operator.operatorPrivateKey: must be a string or a mapping"),
         (minimal() | {"l1Chain": "mainnet"}, "l1Chain: must be a mapping"),
         (bls_with(), "operator.signingKeys.bls: give exactly one of keystore or keystoreFile"),
         (bls_with(keystore=KEYSTORE_TEXT, keystoreFile=str(KEYSTORE_FILE)),
@@ -497,7 +510,8 @@ def test_the_aggregator_check_is_on_by_default_and_needs_peers() -> None:
         load(document)
     assert caught.value.problems == [
         "avsPerformers[0].verifyAggregatorSignature: aggregator peers are needed to check "
-        "signatures: enable simulation.simulatePeering, or set this to false to run unchecked"
+        "signatures: enable simulation.simulatePeering or set l1Chain, or set this to false to "
+        "run unchecked"
     ]
     peered = document | {
         "simulation": {

@@ -1,4 +1,4 @@
-"""docs/configuration.md's `executor config validate` session prints what the document shows."""
+"""docs/configuration.md's `executor config validate` sessions print what the document shows."""
 
 from __future__ import annotations
 
@@ -12,16 +12,16 @@ REPO = Path(__file__).resolve().parents[3]
 DOC = REPO / "docs" / "configuration.md"
 
 
-def test_the_validate_session_prints_what_the_doc_shows(tmp_path: Path) -> None:
+def test_the_validate_sessions_print_what_the_doc_shows(tmp_path: Path) -> None:
     text = DOC.read_text(encoding="utf-8")
     broken = re.search(r"^```yaml\n(.*?)^```", text, re.S | re.M)
-    session = re.search(r"^```console\n(.*?)^```", text, re.S | re.M)
+    sessions = re.findall(r"^```console\n(.*?)^```", text, re.S | re.M)
     assert broken is not None
-    assert session is not None
+    assert len(sessions) == 2
     (tmp_path / "broken.yaml").write_text(broken.group(1), encoding="utf-8")
 
-    commands = re.split(r"^\$ ", session.group(1), flags=re.M)[1:]
-    assert len(commands) == 2
+    commands = [c for session in sessions for c in re.split(r"^\$ ", session, flags=re.M)[1:]]
+    assert len(commands) == 3
     for command in commands:
         line, *shown = command.splitlines()
         argv = shlex.split(line)
