@@ -12,11 +12,16 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
+import attrs
+
+from executor_adapters.chain import JsonRpcChainReader
+from executor_adapters.chain.contracts import ChainConfigError
 from executor_adapters.config import ExecutorConfig
 from executor_adapters.docker import AiodockerContainerRuntime
 from executor_adapters.event_log import log_event
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
 from executor_adapters.grpc.server import ExecutorServer
+from executor_adapters.peering.chain import ChainAggregatorKeys
 from executor_adapters.peering.simulated import (
     AggregatorPeer,
     PeersFileError,
@@ -24,6 +29,9 @@ from executor_adapters.peering.simulated import (
 )
 from executor_adapters.signing.bn254.task_verifier import Bn254TaskSignatureVerifier
 from executor_adapters.signing.crypto_pool import crypto_workers
+from executor_adapters.signing.ecdsa.task_verifier import EcdsaTaskSignatureVerifier
+from executor_adapters.signing.keccak import Keccak256Hasher
+from executor_adapters.storage import InMemoryProcessedTasks
 from executor_adapters.system import SystemClock, UuidIdSource
 from executor_app.signers import (
     NEW_AVS_CURVE,
@@ -33,23 +41,29 @@ from executor_app.signers import (
     signer_for,
 )
 from executor_core.addresses import AvsAddress
-from executor_core.errors import AvsNotFound
+from executor_core.errors import AvsNotFound, ChainUnavailable
 from executor_core.events import EventHub
 from executor_core.executor import Executor, NewAvsPolicy
+from executor_core.g2_rules import G2Rules
 from executor_core.live_performer import PerformerDeps
 from executor_core.performers import PerformerImage
 from executor_core.ports import (
     AggregatorKeys,
+    ChainReader,
     Clock,
     ContainerRuntime,
     IdSource,
+    KeyCurve,
+    OperatorSigner,
     PerformerConnector,
+    ProcessedTasks,
     ResultSigner,
     TaskSignatureVerifier,
 )
 from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
 from executor_core.signature_batches import SignatureBatcher
 from executor_core.task_auth import TaskAuthenticator
+from executor_core.task_dedupe import TaskDeduplicator
 
 log = logging.getLogger("executor_app")
 
@@ -65,12 +79,14 @@ class ExecutorApp:
         server: ExecutorServer,
         runtime: ContainerRuntime,
         instance_id: str,
+        chain: JsonRpcChainReader | None = None,
     ) -> None:
         self.config = config
         self.executor = executor
         self.server = server
         self.runtime = runtime
         self.instance_id = instance_id
+        self.chain = chain
         self.port: int | None = None
 
     async def start(self) -> int:
@@ -90,6 +106,8 @@ class ExecutorApp:
             await asyncio.gather(self.server.stop(grace), self.executor.shutdown(grace))
         finally:
             await self.runtime.aclose()
+            if self.chain is not None:
+                await self.chain.aclose()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -119,6 +137,8 @@ def avs_settings(config: ExecutorConfig) -> list[AvsSettings]:
                 failure_threshold=entry.health.failure_threshold,
             ),
             verify_aggregator_signature=entry.verify_aggregator_signature,
+            env=tuple((env.name, env.value) for env in entry.envs),
+            accepts_g1=config.accepts_g1(entry),
         )
         for entry in config.avs_performers
     ]
@@ -142,7 +162,7 @@ def new_avs_policy(config: ExecutorConfig, signers: Signers) -> NewAvsPolicy:
     """What an AVS gets that DeployArtifact names but the config does not (as upstream, a slot
     of its own): one worker, default health checks, the operator's BN254 signer, and the
     aggregator check whenever peers are configured. Without a BN254 key it is refused."""
-    checked = config.simulation.simulate_peering.enabled
+    checked = config.simulation.simulate_peering.enabled or config.l1_chain is not None
 
     def settings_for(avs: AvsAddress, image: PerformerImage) -> tuple[AvsSettings, ResultSigner]:
         who = f"AVS {avs}, which the config does not name,"
@@ -155,6 +175,7 @@ def new_avs_policy(config: ExecutorConfig, signers: Signers) -> NewAvsPolicy:
             image=image,
             health=HealthPolicy(startup_timeout=config.deployment.timeout),
             verify_aggregator_signature=checked,
+            accepts_g1=config.accepts_g1(None),
         )
         return settings, signer
 
@@ -175,6 +196,15 @@ def simulated_aggregator_keys(config: ExecutorConfig) -> SimulatedAggregatorKeys
         raise StartupError(f"simulation.simulatePeering.aggregatorPeersFile: {exc}") from exc
 
 
+def operator_signers(signers: Signers) -> dict[KeyCurve, OperatorSigner]:
+    """The signers that can sign second-generation results, by KeyRegistrar curve."""
+    found: dict[KeyCurve, OperatorSigner] = {}
+    for signer in signers.values():
+        if isinstance(signer, OperatorSigner):
+            found.setdefault(signer.curve, signer)
+    return found
+
+
 def build_core(
     config: ExecutorConfig,
     *,
@@ -185,13 +215,17 @@ def build_core(
     ids: IdSource | None = None,
     aggregator_keys: AggregatorKeys | None = None,
     task_verifier: TaskSignatureVerifier | None = None,
+    chain: ChainReader | None = None,
+    processed_tasks: ProcessedTasks | None = None,
     instance_id: str | None = None,
     stop_grace: float = 10.0,
 ) -> Executor:
     """The core, wired from the config with no I/O of its own: the app builds it this way,
     and so do the tests (with fakes for any port).
 
-    `signers` holds one signer per curve; each configured AVS takes its curve's.
+    `signers` holds one signer per curve; each configured AVS takes its curve's for
+    first-generation results, and second-generation results take the one of the curve
+    KeyRegistrar gives the task's operator set. With `l1Chain` in the config, `chain` reads it.
     """
     ids = ids or UuidIdSource()
     events = EventHub()
@@ -214,17 +248,65 @@ def build_core(
         entry.avs_address: signer_for(signers, entry.signing_curve, f"AVS {entry.avs_address}")
         for entry in config.avs_performers
     }
+    g2 = dedupe = None
+    if config.l1_chain is not None:
+        if chain is None:
+            raise ValueError("the config has l1Chain: give the chain reader")
+        g2 = G2Rules(
+            operator=config.operator.address,
+            chain=chain,
+            hasher=Keccak256Hasher(),
+            signers=operator_signers(signers),
+            bn254_signatures=signatures,
+            ecdsa_verifier=EcdsaTaskSignatureVerifier(),
+        )
+        bounds = config.deduplication
+        dedupe = TaskDeduplicator(
+            processed_tasks
+            or InMemoryProcessedTasks(
+                deps.clock,
+                retention=bounds.retention,
+                max_entries=bounds.max_entries,
+                max_bytes=bounds.max_bytes,
+            )
+        )
+    if aggregator_keys is None:
+        if chain is not None and not config.simulation.simulate_peering.enabled:
+            aggregator_keys = ChainAggregatorKeys(chain, clock=deps.clock)
+        else:
+            aggregator_keys = simulated_aggregator_keys(config)
     return Executor(
         operator_address=config.operator.address.value,
         avs_settings=avs_settings(config),
         signers=by_avs,
         new_avs=new_avs_policy(config, signers),
         deps=deps,
-        authenticator=TaskAuthenticator(
-            aggregator_keys or simulated_aggregator_keys(config), signatures
-        ),
+        authenticator=TaskAuthenticator(aggregator_keys, signatures),
         default_task_timeout=config.task_timeout,
+        g2=g2,
+        dedupe=dedupe,
     )
+
+
+async def open_chain(config: ExecutorConfig) -> JsonRpcChainReader | None:
+    """Connect to `l1Chain.rpcUrl` when the config has one; a StartupError says why not."""
+    chain = config.l1_chain
+    if chain is None:
+        return None
+    overrides = {
+        name: address
+        for name, address in attrs.asdict(chain.contracts, recurse=False).items()
+        if address is not None
+    }
+    try:
+        return await JsonRpcChainReader.open(
+            chain.rpc_url,
+            timeout=chain.timeout,
+            expected_chain_id=chain.chain_id,
+            overrides=overrides,
+        )
+    except (ChainUnavailable, ChainConfigError) as exc:
+        raise StartupError(f"l1Chain: {exc}") from exc
 
 
 async def build_executor(
@@ -237,33 +319,52 @@ async def build_executor(
     ids: IdSource | None = None,
     aggregator_keys: AggregatorKeys | None = None,
     task_verifier: TaskSignatureVerifier | None = None,
+    chain: ChainReader | None = None,
     host: str = "0.0.0.0",
     port: int | None = None,
+    management_port: int | None = None,
 ) -> ExecutorApp:
     """Build the executor from its config; any port given by keyword replaces the real adapter.
 
-    The operator's keys are decrypted here, unless `signers` gives one signer per curve.
+    The operator's keys are decrypted here, unless `signers` gives one signer per curve, and
+    the chain endpoint of `l1Chain` is connected, unless `chain` is given.
     """
     ids = ids or UuidIdSource()
     instance_id = ids.new_id()
+    loaded = signers if signers is not None else await load_signers(config)
+    opened = await open_chain(config) if chain is None else None
     runtime = runtime or AiodockerContainerRuntime()
-    executor = build_core(
-        config,
-        signers=signers if signers is not None else await load_signers(config),
-        runtime=runtime,
-        connector=connector,
-        clock=clock,
-        ids=ids,
-        aggregator_keys=aggregator_keys,
-        task_verifier=task_verifier,
-        instance_id=instance_id,
-    )
+    try:
+        executor = build_core(
+            config,
+            signers=loaded,
+            runtime=runtime,
+            connector=connector,
+            clock=clock,
+            ids=ids,
+            aggregator_keys=aggregator_keys,
+            task_verifier=task_verifier,
+            chain=chain or opened,
+            instance_id=instance_id,
+        )
+    except BaseException:
+        if opened is not None:
+            await opened.aclose()
+        raise
     server = ExecutorServer(
         executor,
         host=host,
         port=config.grpc_port if port is None else port,
+        management_port=config.management_server_grpc_port
+        if management_port is None
+        else management_port,
         max_message_size=config.max_message_size,
     )
     return ExecutorApp(
-        config=config, executor=executor, server=server, runtime=runtime, instance_id=instance_id
+        config=config,
+        executor=executor,
+        server=server,
+        runtime=runtime,
+        instance_id=instance_id,
+        chain=opened,
     )

@@ -85,15 +85,18 @@ def _fail(message: str) -> int:
 
 
 async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
+    for key in config.ignored_keys:
+        log.info("config key ignored", extra={"key": key.path, "reason": key.reason})
     app = await build_executor(config, host=host, port=port)
-    log.info(
-        "executor starting",
-        extra={
-            "executorInstance": app.instance_id,
-            "version": _version(),
-            "bn254Backend": bn254.backend(),
-        },
-    )
+    starting: dict[str, object] = {
+        "executorInstance": app.instance_id,
+        "version": _version(),
+        "bn254Backend": bn254.backend(),
+        "acceptsG2": app.executor.accepts_g2,
+    }
+    if app.chain is not None:
+        starting["chainId"] = app.chain.chain_id
+    log.info("executor starting", extra=starting)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
 
@@ -112,11 +115,16 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
         bound = await app.start()
     except BaseException:
         await app.runtime.aclose()
+        if app.chain is not None:
+            await app.chain.aclose()
         raise
-    log.info(
-        "executor serving",
-        extra={"address": f"{host}:{bound}", "avsCount": len(config.avs_performers)},
-    )
+    serving: dict[str, object] = {
+        "address": f"{host}:{bound}",
+        "avsCount": len(config.avs_performers),
+    }
+    if app.server.management_port not in (None, bound):
+        serving["managementAddress"] = f"{host}:{app.server.management_port}"
+    log.info("executor serving", extra=serving)
     await stop.wait()
     await app.stop()
     log.info("executor stopped")
@@ -137,6 +145,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         sys.exit(_fail(str(exc)))
     if args.command == "config":
         print(f"{args.config}: valid ({len(config.avs_performers)} AVS)")
+        for key in config.ignored_keys:
+            print(f"{args.config}: ignored {key.path}: {key.reason}")
         return
     level = "debug" if args.debug or config.debug else config.logging.level
     configure_logging(level=level, fmt=config.logging.format)

@@ -100,11 +100,14 @@ async def _load(config: ExecutorConfig, curve: SigningCurve) -> ResultSigner | N
 
 
 async def load_signers(config: ExecutorConfig) -> dict[SigningCurve, ResultSigner]:
-    """Decrypt, in parallel, the key of every curve a configured AVS signs on, and the BN254
-    key for AVSs that DeployArtifact adds when the config has one."""
+    """Decrypt, in parallel, the key of every curve a configured AVS signs on, the BN254
+    key for AVSs that DeployArtifact adds when the config has one, and with `l1Chain` the
+    ECDSA key too (the chain, not the config, says which curve a G2 task signs on)."""
     needed = {entry.signing_curve for entry in config.avs_performers}
     if NEW_AVS_CURVE not in needed and _holds(_bls_block(config, NEW_AVS_CURVE), NEW_AVS_CURVE):
         needed.add(NEW_AVS_CURVE)
+    if config.l1_chain is not None and config.operator.signing_keys.ecdsa is not None:
+        needed.add(SigningCurve.ECDSA)  # second-generation operator sets may sign with ECDSA
     curves = sorted(needed, key=lambda c: c.value)
     loaded = await asyncio.gather(*(_load(config, curve) for curve in curves))
     signers = {c: s for c, s in zip(curves, loaded, strict=True) if s is not None}

@@ -43,7 +43,7 @@ class AvsPerformer:
         self.settings = settings
         self._deps = deps
         self._avs = settings.avs_address
-        self._launcher = PerformerLauncher(self._avs, settings.health, deps)
+        self._launcher = PerformerLauncher(self._avs, settings.health, deps, env=settings.env)
         self._gate = TaskGate(settings.worker_count, settings.queue_size)
         self._slots = Slots()
         self._live: dict[PerformerId, LivePerformer] = {}

@@ -114,14 +114,22 @@ class G2Rules:
             self._chain.is_member(self._operator, own_set, block=block),
             self._chain.curve_type(own_set, block=block),
             self._chain.aggregator_operator_set_id(task.avs_address, block=block),
+            return_exceptions=True,
         )
+        # Reported in upstream's order, whichever read finished or failed first.
+        if isinstance(member, BaseException):
+            raise member
         at = _at_block(block)
         if not member:
             raise NotInOperatorSet(
                 f"operator_set_id: operator {self._operator} is not a member of operator set "
                 f"{envelope.operator_set_id} of AVS {task.avs_address} {at}"
             )
+        if isinstance(own_curve, BaseException):
+            raise own_curve
         signer = self._signer_for(own_curve, own_set, at)
+        if isinstance(aggregator_set_id, BaseException):
+            raise aggregator_set_id
         await self._check_aggregator(task, signed_message, aggregator_set_id, block)
         return G2Admission(signed_message=signed_message, signer=signer, operator_set=own_set)
 

@@ -110,8 +110,16 @@ class PerformerDeps:
 class PerformerLauncher:
     """Pulls images, starts performer containers, waits for them to serve, removes them."""
 
-    def __init__(self, avs: AvsAddress, health: HealthPolicy, deps: PerformerDeps) -> None:
+    def __init__(
+        self,
+        avs: AvsAddress,
+        health: HealthPolicy,
+        deps: PerformerDeps,
+        *,
+        env: tuple[tuple[str, str], ...] = (),
+    ) -> None:
         self._avs = avs
+        self._env = env
         self._health = health
         self._deps = deps
 
@@ -134,6 +142,7 @@ class PerformerLauncher:
             name=container_name(self._avs, deps.ids.new_id()),
             labels=performer_labels(deps.instance_id, self._avs, performer_id),
             network=deps.network,
+            env=self._env,
         )
         container = await deps.runtime.start_container(spec)
         return LivePerformer(performer_id, container, deps.connector.connect(container.endpoint))

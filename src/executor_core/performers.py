@@ -93,6 +93,8 @@ class ContainerSpec:
     name: str
     labels: dict[str, str] = attrs.field(factory=dict)
     network: str | None = None
+    env: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+    """Environment variables of the performer, in order (values may be secrets)."""
 
 
 @attrs.frozen

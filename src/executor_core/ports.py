@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from collections.abc import AsyncIterator, Mapping, Sequence
 from datetime import datetime
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 import attrs
 
@@ -228,6 +228,7 @@ class Hasher(Protocol):
         ...
 
 
+@runtime_checkable
 class OperatorSigner(Protocol):
     """**Protocol:** the operator's key on one curve, with upstream's two signing rules (G2)."""
 

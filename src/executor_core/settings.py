@@ -51,5 +51,7 @@ class AvsSettings:
     health: HealthPolicy = attrs.field(factory=HealthPolicy)
     verify_aggregator_signature: bool = True
     """Refuse tasks that the AVS's aggregator did not sign; off only when asked explicitly."""
+    env: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+    """Environment variables every performer container of the AVS gets."""
     accepts_g1: bool = True
     """Serve first-generation (version 0) tasks, whose aggregator signature is replayable."""

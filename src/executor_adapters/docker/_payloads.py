@@ -52,6 +52,7 @@ def container_config(spec: ContainerSpec) -> dict[str, Any]:
         "Labels": dict(spec.labels),
         "ExposedPorts": {_PORT_KEY: {}},
         "HostConfig": host_config,
+        "Env": [f"{name}={value}" for name, value in spec.env],
     }
 
 

@@ -1,4 +1,4 @@
-"""The executor's gRPC server: both generations' services, standard health checking and reflection."""
+"""The executor's gRPC server: both generations' services, health checking and reflection."""
 
 from __future__ import annotations
 
