@@ -371,3 +371,17 @@ async def test_docker_events_give_up_when_the_engine_refuses_the_request(
     async with fake_engine(tmp_path, [400]) as (_, runtime):
         with pytest.raises(ContainerRuntimeError, match="scripted 400"):
             await asyncio.wait_for(anext(runtime.events({"app": "x"})), 5)
+
+
+@pytest.mark.docker
+@docker_backend
+async def test_the_specs_environment_reaches_the_container(
+    runtime: AiodockerContainerRuntime, make_spec: SpecFactory, engine: aiodocker.Docker
+) -> None:
+    spec = attrs.evolve(make_spec(), env=(("LOG_LEVEL", "info"), ("GREETING", "a=b c")))
+    started = await runtime.start_container(spec)
+    try:
+        details = await engine.containers.container(started.container_id).show()
+    finally:
+        await runtime.remove_container(started.container_id, grace_seconds=0)
+    assert {"LOG_LEVEL=info", "GREETING=a=b c"} <= set(details["Config"]["Env"])

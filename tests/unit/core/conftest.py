@@ -11,6 +11,7 @@ from executor_adapters.config import (
     AvsPerformerConfig,
     DeploymentConfig,
     EcdsaKeyConfig,
+    EnvVarConfig,
     ExecutorConfig,
     HealthCheckConfig,
     OperatorConfig,
@@ -165,6 +166,7 @@ def executor_config(
                     failure_threshold=s.health.failure_threshold,
                 ),
                 verify_aggregator_signature=s.verify_aggregator_signature,
+                envs=tuple(EnvVarConfig(name=name, value=value) for name, value in s.env),
             )
             for s in avs
         ),

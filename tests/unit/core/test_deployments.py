@@ -266,3 +266,12 @@ async def test_removing_an_unknown_performer_is_not_found(harness: Harness) -> N
     executor, _ = await started(harness)
     with pytest.raises(PerformerNotFound):
         await executor.remove_performer(PerformerId("performer-nope"))
+
+
+async def test_configured_environment_variables_are_set_on_every_performer_container(
+    harness: Harness,
+) -> None:
+    executor = harness.build(harness.settings(env=(("LOG_LEVEL", "debug"),)))
+    await executor.start()
+    [container] = harness.runtime.containers.values()
+    assert container.spec.env == (("LOG_LEVEL", "debug"),)
