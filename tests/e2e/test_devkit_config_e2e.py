@@ -9,6 +9,8 @@ which this machine does not have; the chain, the keys and the gRPC connection ar
 from __future__ import annotations
 
 import attrs
+import grpc
+import pytest
 
 from executor_adapters.config import SigningCurve, load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
@@ -17,6 +19,7 @@ from executor_adapters.signing import Bn254ResultSigner
 from executor_adapters.signing.bn254 import curve as bn254
 from executor_app.bootstrap import build_executor
 from executor_app.signers import load_signers
+from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.chain_support import DevChain
 from tests.docker_support import REPO
 from tests.g2_aggregator import G2Aggregator, auth_digest, bn254_digest
@@ -68,8 +71,14 @@ async def test_the_devkit_config_starts_the_executor_and_serves_g2(dev_chain: De
                 payload=b"devkit",
             )
             result = await client.submit_task(request, timeout=10)
+            with pytest.raises(grpc.aio.AioRpcError) as refused:  # a G2 file takes no G1 tasks
+                await client.submit_task(
+                    pb.TaskSubmission(task_id="0x01", avs_address=avs, payload=b"x"), timeout=10
+                )
     finally:
         await app.stop(grace=1)
+    assert refused.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert (refused.value.details() or "").startswith("version: 0")
     assert result.output == b"tikved"
     assert dev_chain.verify_bn254(
         bn254_digest(result.task_id, result.output),

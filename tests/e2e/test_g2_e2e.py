@@ -22,6 +22,7 @@ from executor_adapters.signing.bn254 import curve as bn254
 from executor_adapters.signing.ecdsa import curve as ecdsa
 from executor_adapters.signing.keccak import keccak256
 from executor_app.bootstrap import ExecutorApp, build_executor
+from executor_core.events import TaskCompleted
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.chain_support import DevChain
 from tests.docker_support import REPO, require_example_image, track_instance
@@ -273,12 +274,17 @@ async def test_a_g1_submission_to_this_avs_is_served_by_g1_rules_beside_g2(
 async def test_a_duplicate_task_gets_the_same_bytes_and_the_performer_runs_once(
     client: ExecutorClient, g2_app: ExecutorApp, dev_chain: DevChain
 ) -> None:
+    runs: list[object] = []
+    g2_app.executor.subscribe(
+        lambda event: runs.append(event) if isinstance(event, TaskCompleted) else None
+    )
     request = submission(dev_chain, 30)
     first, second = await asyncio.gather(
         client.submit_task(request, timeout=10), client.submit_task(request, timeout=10)
     )
     third = await client.submit_task(request, timeout=10)
     assert bytes(first) == bytes(second) == bytes(third)
+    assert len(runs) == 1  # the performer ran the task once
     assert_bn254_result_verifies_on_chain(dev_chain, first)
 
 
