@@ -21,11 +21,12 @@ from executor_adapters.signing import Bn254ResultSigner
 from executor_adapters.signing.bn254 import curve as bn254
 from executor_adapters.signing.ecdsa import curve as ecdsa
 from executor_adapters.signing.keccak import keccak256
-from executor_app.bootstrap import ExecutorApp, build_executor
+from executor_app.bootstrap import ExecutorApp
 from executor_core.events import TaskCompleted
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.chain_support import DevChain
-from tests.docker_support import REPO, require_example_image, track_instance
+from tests.docker_support import REPO, require_example_image
+from tests.e2e.apps import started_executor
 from tests.g2_aggregator import G2Aggregator, auth_digest, bn254_digest, ecdsa_digest_bytes
 from tests.vectors import load_vector
 
@@ -111,13 +112,8 @@ async def g2_app(dev_chain: DevChain, run_id: str, tmp_path: Path) -> AsyncItera
         aggregator_g2=bn254.public_key_g2(KEYS["ponos-aggregator"]).hex(),
     )
     config = parse_config(text, base_dir=tmp_path, environ={})
-    app = await build_executor(config, host="127.0.0.1", port=0)
-    track_instance(app.instance_id)
-    await app.start()
-    try:
+    async with started_executor(config) as app:
         yield app
-    finally:
-        await app.stop(grace=5)
 
 
 @pytest.fixture

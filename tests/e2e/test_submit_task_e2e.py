@@ -31,6 +31,7 @@ from tests.docker_support import (
     require_example_image,
     track_instance,
 )
+from tests.e2e.apps import started_executor
 from tests.vectors import load_vector
 
 pytestmark = pytest.mark.docker
@@ -86,13 +87,8 @@ def e2e_config(network: str) -> ExecutorConfig:
 @pytest.fixture
 async def running_app(run_id: str) -> AsyncIterator[ExecutorApp]:
     require_example_image()
-    app = await build_executor(e2e_config(f"executor-e2e-{run_id}"), host="127.0.0.1", port=0)
-    track_instance(app.instance_id)
-    await app.start()
-    try:
+    async with started_executor(e2e_config(f"executor-e2e-{run_id}")) as app:
         yield app
-    finally:
-        await app.stop(grace=5)
 
 
 @pytest.fixture
