@@ -85,6 +85,8 @@ class G2Rules:
         self._signers = dict(signers)
         self._bn254 = bn254_signatures
         self._ecdsa = ecdsa_verifier
+        self._operator_text = eip55(hasher, operator)
+        """How go-ethereum writes the address (`Address.Hex()`), which aggregators compare."""
 
     def submission_message(self, task: Task) -> bytes:
         """The message the aggregator must have signed, built with this operator's address."""
@@ -221,13 +223,23 @@ class G2Rules:
         return TaskResult(
             task_id=task.task_id,
             avs_address=task.avs_address.value,
-            operator_address=self._operator.value,
+            operator_address=self._operator_text,
             output=output,
             signature=result_signature,
             operator_set_id=envelope.operator_set_id,
             auth_signature=auth_signature,
             version=G2_VERSION,
         )
+
+
+def eip55(hasher: Hasher, address: Address) -> str:
+    """The EIP-55 mixed-case spelling of an address."""
+    hex_digits = address.value[2:]
+    nibbles = hasher.keccak256(hex_digits.encode()).hex()
+    return "0x" + "".join(
+        c.upper() if c.isalpha() and int(n, 16) >= 8 else c
+        for c, n in zip(hex_digits, nibbles[: len(hex_digits)], strict=True)
+    )
 
 
 def _at_block(block: int) -> str:

@@ -31,6 +31,7 @@ from executor_core.errors import (
     UnknownAggregator,
 )
 from executor_core.executor import Executor
+from executor_core.g2_rules import eip55
 from executor_core.ports import KeyCurve, OperatorSet
 from executor_core.tasks import G2Envelope, Task, TaskId, TaskResult
 from tests.unit.core.conftest import AVS, FAST_POLICY, OPERATOR, Harness, executor_config
@@ -358,3 +359,19 @@ async def test_a_g2_task_without_a_chain_in_the_config_is_refused_naming_the_ver
     with pytest.raises(InvalidArgument) as refused:
         await executor.submit_task(g2_task(), timeout=5)
     assert refused.value.field == "version"
+
+
+async def test_the_result_names_the_operator_as_go_ethereum_writes_it(g2: G2Harness) -> None:
+    executor = await started(g2)
+    result = await executor.submit_task(g2_task(), timeout=5)
+    assert result.operator_address == "0x6B58f6762689DF33fe8fa3FC40Fb5a3089D3a8cc"
+
+
+def test_eip55_matches_the_eips_own_examples() -> None:
+    for spelled in (
+        "0x5aAeb6053F3E94C9b9A09f33669435E7Ef1BeAed",
+        "0xfB6916095ca1df60bB79Ce92cE3Ea74c37c5d359",
+        "0xdbF03B407c01E7cD3CBea99509d93f8DDDC8C6FB",
+        "0xD1220A0cf47c7B9Be7A2E6BA89F429762e7b9aDb",
+    ):
+        assert eip55(HASHER, Address.parse(spelled)) == spelled
