@@ -26,8 +26,16 @@ What it does, all on 127.0.0.1:
 6. Reads the executor's own per-task log lines of the concurrency-1 run for the time spent in
    verification, the performer call and signing.
 
-It prints one table per part and the targets of issue #8. The executor's RSS is its process's
-(the crypto runs in its threads; there are no worker processes).
+With `--generation g2` (the default is `g1,g2`) it also starts anvil with our EigenLayer mocks,
+sets up the AVS's BN254 operator sets, points the executor's `l1Chain` at a counting JSON-RPC
+proxy in front of anvil (one executor serves both generations: `acceptG1Tasks`), counts the
+eth_calls of a first task, of tasks at fresh blocks and of the timed runs at one fixed block,
+runs version-1 tasks (signed before the run) beside G1 at each concurrency in A-B-B-A order,
+and checks G2 results (certificate-digest and auth signatures) in Python.
+
+It prints one table per part, the targets of issue #8 and the G2/G1 ratio of issue #10.
+The executor's RSS is its process's (the crypto runs in its threads; there are no worker
+processes).
 """
 
 from __future__ import annotations
@@ -36,6 +44,7 @@ import argparse
 import asyncio
 import base64
 import contextlib
+import datetime
 import functools
 import json
 import math
@@ -50,11 +59,15 @@ import sys
 import tempfile
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+import aiohttp
+from aiohttp import web
 
 REPO = Path(__file__).resolve().parent.parent
 if str(REPO) not in sys.path:
@@ -63,6 +76,13 @@ if str(REPO) not in sys.path:
 from executor_adapters.grpc.executor_client import ExecutorClient  # noqa: E402
 from executor_adapters.signing import bn254, keccak256  # noqa: E402
 from hourglass_proto.eigenlayer.hourglass import v1 as pb  # noqa: E402
+from tests.chain_support import (  # noqa: E402
+    AnvilNode,
+    ChainToolsMissing,
+    DevChain,
+    require_chain_tools,
+)
+from tests.g2_aggregator import G2Aggregator, auth_digest, bn254_digest  # noqa: E402
 from tests.vectors import load_vector  # noqa: E402
 
 AVS = "0x70997970c51812dc3a010c7d01b50e0d17dc79c8"
@@ -84,6 +104,12 @@ TARGET_C1_P50_OVER_DIRECT_MS = 1.5
 TARGET_RSS_MB = 130.0
 TARGET_HEALTH_P99_MS = 5.0
 TARGET_FLOOD_KEEP = 0.5
+GENERATIONS = ("g1", "g2")
+AGGREGATOR_SET, EXECUTOR_SET, BN254_CURVE = 0, 1, 2  # operator sets on anvil; KeyRegistrar curve
+COLD_TASKS = 20
+TARGET_G2_OVER_G1 = {16: 0.9}
+
+Request = dict[str, Any]
 
 
 def say(text: str) -> None:
@@ -129,9 +155,11 @@ def prepare() -> Path:
     return Path(run_script("bash", "scripts/install-ghz.sh"))
 
 
-def write_config(directory: Path, port: int, aggregator_pk: bytes) -> Path:
+def write_config(directory: Path, port: int, aggregator_pk: bytes, l1_rpc: str | None) -> Path:
+    """`l1_rpc` set: the executor also serves G2 tasks, reading the chain through it; G1
+    tasks stay accepted (`acceptG1Tasks`, simulated peering), so one process serves both."""
     keystore = REPO / "examples" / "keys" / "executor-bn254.json"
-    config = {
+    config: dict[str, Any] = {
         "grpcPort": port,
         "operator": {
             "address": OPERATOR,
@@ -157,6 +185,9 @@ def write_config(directory: Path, port: int, aggregator_pk: bytes) -> Path:
         },
         "logging": {"level": "info", "format": "json"},
     }
+    if l1_rpc is not None:
+        config["l1Chain"] = {"rpcUrl": l1_rpc, "chainId": 31337}
+        config["avsPerformers"][0]["acceptG1Tasks"] = True
     path = directory / "executor.json"
     path.write_text(json.dumps(config, indent=2), encoding="utf-8")
     return path
@@ -170,10 +201,12 @@ class Executor:
     log_path: Path
 
 
-async def start_executor(directory: Path, aggregator_pk: bytes, src: Path | None) -> Executor:
+async def start_executor(
+    directory: Path, aggregator_pk: bytes, src: Path | None, l1_rpc: str | None = None
+) -> Executor:
     """`src`: run the executor from another checkout's src/ (a baseline), with this venv."""
     port = free_port()
-    config = write_config(directory, port, aggregator_pk)
+    config = write_config(directory, port, aggregator_pk, l1_rpc)
     log_path = directory / "executor.log"
     env = dict(os.environ)
     if src is not None:
@@ -233,6 +266,126 @@ def stop_executor(executor: Executor) -> tuple[int | None, int]:
     return code, left
 
 
+# --- the chain (G2) -----------------------------------------------------------------------------
+
+
+class RpcCounter:
+    """A JSON-RPC forwarder on 127.0.0.1 in front of anvil that counts requests per method (each
+    element of a batch array too), so eth_calls are counted outside the executor."""
+
+    def __init__(self, upstream: str) -> None:
+        self.upstream = upstream
+        self.port = 0
+        self._counts: Counter[str] = Counter()
+        self._lock = threading.Lock()
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._thread = threading.Thread(target=self._serve, name="rpc-counter", daemon=True)
+        self._thread.start()
+        if not self._ready.wait(10) or not self.port:
+            raise SystemExit("the counting JSON-RPC proxy did not start")
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def _serve(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._loop.run_until_complete(self._start())
+        self._ready.set()
+        self._loop.run_forever()
+        self._loop.run_until_complete(self._runner.cleanup())
+        self._loop.run_until_complete(self._session.close())
+        self._loop.close()
+
+    async def _start(self) -> None:
+        self._session = aiohttp.ClientSession()
+        app = web.Application()
+        app.router.add_post("/{tail:.*}", self._forward)
+        self._runner = web.AppRunner(app, access_log=None)
+        await self._runner.setup()
+        await web.TCPSite(self._runner, "127.0.0.1", 0).start()
+        self.port = int(self._runner.addresses[0][1])
+
+    async def _forward(self, request: web.Request) -> web.Response:
+        body = await request.read()
+        with contextlib.suppress(ValueError):
+            message = json.loads(body)
+            calls = message if isinstance(message, list) else [message]
+            with self._lock:
+                for call in calls:
+                    if isinstance(call, dict):
+                        self._counts[str(call.get("method"))] += 1
+        headers = {"Content-Type": "application/json"}
+        async with self._session.post(self.upstream, data=body, headers=headers) as answer:
+            data = await answer.read()
+            return web.Response(body=data, status=answer.status, content_type="application/json")
+
+    def counts(self) -> Counter[str]:
+        with self._lock:
+            return Counter(self._counts)
+
+    def close(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=10)
+
+
+@dataclass
+class Chain:
+    node: AnvilNode
+    dev: DevChain
+    counter: RpcCounter
+
+    def close(self) -> None:
+        self.counter.close()
+        self.node.close()
+
+
+def start_chain(aggregator_sk: int, operator_sk: int) -> Chain:
+    """anvil with the mocks, the AVS's two BN254 operator sets as the e2e test sets them up
+    (the aggregator's key in set 0, the operator a member of set 1 with its key), and the
+    counting proxy in front of it."""
+    try:
+        require_chain_tools()
+    except ChainToolsMissing:
+        run_script("bash", "scripts/install-chain-tools.sh")
+    node = AnvilNode()
+    try:
+        dev = DevChain(node)
+        dev.register_avs(AVS, AGGREGATOR_SET, [EXECUTOR_SET])
+        for set_id, who, secret in (
+            (AGGREGATOR_SET, AGGREGATOR, aggregator_sk),
+            (EXECUTOR_SET, OPERATOR, operator_sk),
+        ):
+            dev.configure_operator_set(AVS, set_id, BN254_CURVE)
+            if set_id == EXECUTOR_SET:
+                dev.add_member(AVS, set_id, who)
+            dev.set_bn254_key(
+                AVS, set_id, who, bn254.public_key_g1(secret), bn254.public_key_g2(secret)
+            )
+        return Chain(node, dev, RpcCounter(node.url))
+    except BaseException:
+        node.close()
+        raise
+
+
+@dataclass
+class Calls:
+    """JSON-RPC requests the executor sent for `tasks` tasks, per method."""
+
+    phase: str
+    tasks: int
+    methods: Counter[str]
+
+    @property
+    def eth_calls(self) -> int:
+        return self.methods.get("eth_call", 0)
+
+    @property
+    def requests(self) -> int:
+        return sum(self.methods.values())
+
+
 # --- requests -----------------------------------------------------------------------------------
 
 
@@ -262,6 +415,44 @@ def executor_requests(
 
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         return list(pool.map(one, range(count), chunksize=256))
+
+
+def g2_submission(aggregator: G2Aggregator, run: str, index: int, block: int) -> pb.TaskSubmission:
+    """A version-1 TaskSubmission for the executor's BN254 operator set at `block`."""
+    return aggregator.submission(
+        task_id=f"0x{keccak256(f'{run}-{index}'.encode()).hex()}",
+        avs=AVS,
+        executor=OPERATOR,
+        operator_set_id=EXECUTOR_SET,
+        block=block,
+        payload=payload_of(run, index),
+    )
+
+
+def g2_requests(run: str, count: int, *, aggregator: G2Aggregator, block: int) -> list[Request]:
+    """Signed G2 submissions as ghz's JSON (protobuf JSON names; a uint64 is a string)."""
+
+    def one(i: int) -> Request:
+        s = g2_submission(aggregator, run, i, block)
+        return {
+            "taskId": s.task_id,
+            "aggregatorAddress": s.aggregator_address,
+            "avsAddress": s.avs_address,
+            "payload": b64(s.payload),
+            "signature": b64(s.signature),
+            "operatorSetId": s.operator_set_id,
+            "referenceTimestamp": s.reference_timestamp,
+            "executorAddress": s.executor_address,
+            "taskBlockNumber": str(s.task_block_number),
+            "version": s.version,
+        }
+
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        return list(pool.map(one, range(count), chunksize=256))
+
+
+def task_ids(requests: Sequence[Request]) -> set[str]:
+    return {str(r.get("task_id") or r.get("taskId")) for r in requests}
 
 
 def direct_requests(run: str, count: int) -> list[dict[str, str]]:
@@ -303,7 +494,8 @@ def ghz_command(
     """`length` is `-z 2s` (a duration) or `-n 5000` (a count of requests)."""
     command = [str(ghz), "--insecure", "--call", call, "-c", str(concurrency), *length.split()]
     command += ["--timeout", "30s", "--format", "json", "--proto", str(proto)]
-    return [*command, "--import-paths", str(proto.parent), target]
+    # executor.proto imports eigenlayer/hourglass/v1/common/auth.proto: proto/ is a root too.
+    return [*command, "--import-paths", f"{proto.parent},{PROTO}", target]
 
 
 def parse_report(text: str, data: int) -> Load:
@@ -320,7 +512,7 @@ def parse_report(text: str, data: int) -> Load:
     )
 
 
-def data_file(directory: Path, name: str, requests: Sequence[dict[str, str]]) -> Path:
+def data_file(directory: Path, name: str, requests: Sequence[Request]) -> Path:
     path = directory / f"{name}.json"
     path.write_text(json.dumps(list(requests)), encoding="utf-8")
     return path
@@ -343,7 +535,7 @@ def ghz_start(
     ghz: Path,
     target: str,
     rpc: Rpc,
-    requests: Sequence[dict[str, str]] | None,
+    requests: Sequence[Request] | None,
     directory: Path,
     name: str,
     *,
@@ -363,7 +555,7 @@ def ghz_run(
     ghz: Path,
     target: str,
     rpc: Rpc,
-    requests: Sequence[dict[str, str]],
+    requests: Sequence[Request],
     directory: Path,
     name: str,
     *,
@@ -380,17 +572,18 @@ def measured(
     ghz: Path,
     target: str,
     rpc: Rpc,
-    make: Callable[[str, int], list[dict[str, str]]],
+    make: Callable[[str, int], Sequence[Request]],
     directory: Path,
     name: str,
     *,
     concurrency: int,
     seconds: float,
     beside: Callable[[float], subprocess.Popen[str]] | None = None,
-) -> tuple[Load, list[dict[str, str]], Load | None]:
+) -> tuple[Load, Sequence[Request], Load | None, Load]:
     """A 2 s calibration run (discarded; it also warms up), then a run of exactly as many fresh
     requests as the calibration says fit in `seconds`: counted, so that no request is reused
-    and none is cut off at the end. `beside` starts a second load for the timed run."""
+    and none is cut off at the end. `beside` starts a second load for the timed run. Returns
+    the timed run, its requests, the second load and the calibration."""
     calibration = ghz_run(
         ghz, target, rpc, make(f"{name}-cal", int(4000 * CALIBRATION_SECONDS)), directory,
         f"{name}-cal", concurrency=concurrency, length=f"-z {CALIBRATION_SECONDS}s",
@@ -402,7 +595,30 @@ def measured(
         ghz, target, rpc, requests, directory, name, concurrency=concurrency, length=f"-n {count}"
     )
     side_load = ghz_finish(side, 0) if side is not None else None
-    return load, requests, side_load
+    if load.failed:
+        say(f"{name}: the timed run's answers: {load.codes}")
+    return load, requests, side_load, calibration
+
+
+def combined(loads: Sequence[Load]) -> Load:
+    """Runs of one load, as one: rps over their summed time; p50 and p99 are the runs'
+    request-weighted means (close to the percentiles of the whole when the runs agree)."""
+    if len(loads) == 1:
+        return loads[0]
+    count = sum(each.count for each in loads)
+    elapsed = sum(each.count / each.rps for each in loads if each.rps)
+    codes: Counter[str] = Counter()
+    for each in loads:
+        codes.update(each.codes)
+    return Load(
+        rps=count / elapsed if elapsed else 0.0,
+        p50_ms=sum(each.p50_ms * each.count for each in loads) / max(count, 1),
+        p99_ms=sum(each.p99_ms * each.count for each in loads) / max(count, 1),
+        count=count,
+        ok=sum(each.ok for each in loads),
+        codes=dict(codes),
+        data=sum(each.data for each in loads),
+    )
 
 
 def ghz_finish(process: subprocess.Popen[str], data: int) -> Load:
@@ -467,13 +683,76 @@ async def check_sample(target: str, aggregator_sk: int, operator_pk: bytes) -> t
                 signature=bn254.sign(aggregator_sk, payload),
             )
             result = await client.submit_task(request, timeout=30)
-            x = int.from_bytes(payload, "big")
-            square = (x * x % 2**256).to_bytes(32, "big")
             signed = bn254.verify_solidity(
                 operator_pk, keccak256(result.output), result.result_signature
             )
-            bad += result.output != square or not signed
+            bad += result.output != square_of(payload) or not signed
     return SAMPLE, bad
+
+
+def square_of(payload: bytes) -> bytes:
+    x = int.from_bytes(payload, "big")
+    return (x * x % 2**256).to_bytes(32, "big")
+
+
+def g2_result_bad(request: pb.TaskSubmission, result: pb.TaskResult, operator_pk: bytes) -> bool:
+    """Checked as the aggregator checks it: task, operator, output, the result signature over
+    the BN254 certificate digest and the auth signature over keccak256 of the auth bytes."""
+    digest = bn254_digest(result.task_id, result.output)
+    return not (
+        result.task_id == request.task_id
+        and result.version == 1
+        and result.operator_set_id == EXECUTOR_SET
+        and result.operator_address.lower() == OPERATOR
+        and result.output == square_of(request.payload)
+        and bn254.verify_solidity(operator_pk, digest, result.result_signature)
+        and bn254.verify(operator_pk, auth_digest(result, OPERATOR), result.auth_signature)
+    )
+
+
+async def check_sample_g2(
+    target: str, aggregator: G2Aggregator, operator_pk: bytes, block: int
+) -> tuple[int, int]:
+    """Send SAMPLE G2 tasks at `block` and check each result; return (checked, bad)."""
+    bad = 0
+    run = secrets.token_hex(4) + "-g2s"
+    async with ExecutorClient(target) as client:
+        for i in range(SAMPLE):
+            request = g2_submission(aggregator, run, i, block)
+            result = await client.submit_task(request, timeout=30)
+            bad += g2_result_bad(request, result, operator_pk)
+    return SAMPLE, bad
+
+
+async def g2_cold_calls(
+    target: str, chain: Chain, aggregator: G2Aggregator, operator_pk: bytes, tag: str
+) -> tuple[list[Calls], int, int, int]:
+    """Sequential G2 tasks, counting the executor's JSON-RPC requests around each phase: the
+    first task ever (at a new block), COLD_TASKS tasks each at a block nobody has read, and the
+    warm-up task at the block the timed runs then use. Returns the phases, that block and
+    (checked, bad) for the results."""
+    counter, node = chain.counter, chain.node
+    phases: list[Calls] = []
+    checked = bad = 0
+    async with ExecutorClient(target) as client:
+
+        async def phase(label: str, name: str, blocks: Sequence[int]) -> None:
+            nonlocal checked, bad
+            before = counter.counts()
+            for i, block in enumerate(blocks):
+                request = g2_submission(aggregator, f"{tag}-{name}", i, block)
+                result = await client.submit_task(request, timeout=30)
+                bad += g2_result_bad(request, result, operator_pk)
+                checked += 1
+            phases.append(Calls(label, len(blocks), counter.counts() - before))
+
+        await phase("first task ever (new block; curves not yet known)", "first", [node.mine()])
+        last = node.mine(COLD_TASKS)
+        cold = range(last - COLD_TASKS + 1, last + 1)
+        await phase("cold block (each task at a block nobody has read)", "cold", cold)
+        warm = node.mine()
+        await phase("warm-up task at the fixed block (cold too)", "warmup", [warm])
+    return phases, warm, checked, bad
 
 
 def breakdown(log_path: Path, task_ids: set[str]) -> dict[str, float]:
@@ -512,95 +791,175 @@ def table(header: Sequence[str], rows: Sequence[Sequence[object]]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    generations = [g.strip() for g in args.generation.split(",") if g.strip()]
+    if not generations or any(g not in GENERATIONS for g in generations):
+        raise SystemExit(f"--generation: a comma-separated subset of {','.join(GENERATIONS)}")
     ghz = prepare()
     aggregator_sk, aggregator_pk = key_pair("ponos-aggregator")
-    _, operator_pk = key_pair("ponos-executor")
+    operator_sk, operator_pk = key_pair("ponos-executor")
+    aggregator = G2Aggregator(AGGREGATOR, bn254_secret=aggregator_sk)
     seconds: float = args.seconds
     levels = [int(c) for c in args.concurrency.split(",")]
     tag = secrets.token_hex(3)
-    rows: list[list[object]] = []
     results: dict[tuple[str, int], Load] = {}
-    with tempfile.TemporaryDirectory(prefix="executor-bench-") as temp:
-        directory = Path(temp)
-        executor = asyncio.run(start_executor(directory, aggregator_pk, args.src))
-        say(f"executor {executor.target}, performer {executor.performer_target}")
-        say(f"executor from {args.src or 'this checkout'}; BN254 here: {bn254.backend()}")
-        try:
-            signed = functools.partial(executor_requests, aggregator_sk=aggregator_sk)
-            c1_ids: set[str] = set()
-            health: Load | None = None
-            peak = 0.0
-            for c in levels:
-                direct, _, _ = measured(
-                    ghz, executor.performer_target, EXECUTE, direct_requests, directory,
-                    f"{tag}-direct-{c}", concurrency=c, seconds=seconds,
-                )  # fmt: skip
-                results[("direct", c)] = direct
-                probe = None
-                if c == max(levels):
-                    probe = functools.partial(
-                        ghz_start, ghz, executor.target, HEALTH, None, directory, "health",
-                        concurrency=1, rps=HEALTH_RPS,
+    ids: dict[str, set[str]] = {g: set() for g in generations}
+    timed_calls = {g: Calls(f"{g} timed runs", 0, Counter()) for g in generations}
+    cold_phases: list[Calls] = []
+    samples: dict[str, tuple[int, int]] = {}
+    health: Load | None = None
+    alone = beside = flooded = None
+    peak = 0.0
+    chain = start_chain(aggregator_sk, operator_sk) if "g2" in generations else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="executor-bench-") as temp:
+            directory = Path(temp)
+            l1_rpc = chain.counter.url if chain is not None else None
+            executor = asyncio.run(start_executor(directory, aggregator_pk, args.src, l1_rpc))
+            say(f"executor {executor.target}, performer {executor.performer_target}")
+            say(f"executor from {args.src or 'this checkout'}; BN254 here: {bn254.backend()}")
+            if chain is not None:
+                say(f"anvil {chain.node.url}, counted through {chain.counter.url}")
+            try:
+                makers: dict[str, Callable[[str, int], Sequence[Request]]] = {
+                    "g1": functools.partial(executor_requests, aggregator_sk=aggregator_sk)
+                }
+                if chain is not None:
+                    cold_phases, warm_block, checked, bad = asyncio.run(
+                        g2_cold_calls(executor.target, chain, aggregator, operator_pk, tag)
+                    )
+                    samples["g2 (cold-phase tasks)"] = (checked, bad)
+                    makers["g2"] = functools.partial(
+                        g2_requests, aggregator=aggregator, block=warm_block
+                    )
+                for c in levels:
+                    direct, _, _, cal = measured(
+                        ghz, executor.performer_target, EXECUTE, direct_requests, directory,
+                        f"{tag}-direct-{c}", concurrency=c, seconds=seconds,
                     )  # fmt: skip
-                with peak_rss(executor.process.pid) as rss:
-                    load, requests, health_load = measured(
-                        ghz, executor.target, SUBMIT, signed, directory, f"{tag}-exec-{c}",
-                        concurrency=c, seconds=seconds,
-                        beside=(lambda s, p=probe: p(length=f"-z {max(s - 1, 1):.1f}s"))
-                        if probe else None,
-                    )  # fmt: skip
-                health = health_load or health
-                peak = max(peak, rss[0])
-                results[("executor", c)] = load
-                if c == 1:
-                    c1_ids = {r["task_id"] for r in requests}
-                say(f"c={c}: direct {direct.rps:.0f} rps, executor {load.rps:.0f} rps")
-            say("flood: valid c=4 alone, then beside a c=16 bad-signature flood")
-            alone, _, _ = measured(
-                ghz, executor.target, SUBMIT, signed, directory, f"{tag}-alone",
-                concurrency=FLOOD_VALID_CONCURRENCY, seconds=seconds,
-            )  # fmt: skip
-            flood_requests = executor_requests(
-                f"{tag}-bad", 6000, aggregator_sk=aggregator_sk, bad=True
-            )
-            flood = ghz_start(
-                ghz, executor.target, SUBMIT, flood_requests, directory, "flood",
-                concurrency=FLOOD_BAD_CONCURRENCY, length=f"-z {10 * seconds + 10:g}s",
-            )  # fmt: skip
-            time.sleep(1.0)
-            count = max(int(alone.rps * seconds), 100)
-            beside = ghz_run(
-                ghz, executor.target, SUBMIT, signed(f"{tag}-beside", count), directory,
-                "beside", concurrency=FLOOD_VALID_CONCURRENCY, length=f"-n {count}",
-            )  # fmt: skip
-            flood.send_signal(signal.SIGINT)  # ghz stops and reports what it did
-            flooded = ghz_finish(flood, len(flood_requests))
-            checked, bad = asyncio.run(check_sample(executor.target, aggregator_sk, operator_pk))
-            stages = breakdown(executor.log_path, c1_ids)
-        finally:
-            code, left = stop_executor(executor)
+                    results[("direct", c)] = direct
+                    # A-B-B-A: each generation runs twice, half the length each time, in
+                    # mirrored order, so that a drift in the machine's speed (it is shared)
+                    # weighs on both alike.
+                    order = (
+                        [*generations, *reversed(generations)]
+                        if len(generations) > 1
+                        else generations
+                    )
+                    halves: dict[str, list[Load]] = {g: [] for g in generations}
+                    for n, gen in enumerate(order):
+                        probe = None
+                        if c == max(levels) and n == 0:
+                            probe = functools.partial(
+                                ghz_start, ghz, executor.target, HEALTH, None, directory,
+                                "health", concurrency=1, rps=HEALTH_RPS,
+                            )  # fmt: skip
+                        before = chain.counter.counts() if chain is not None else Counter()
+                        with peak_rss(executor.process.pid) as rss:
+                            load, requests, health_load, cal = measured(
+                                ghz, executor.target, SUBMIT, makers[gen], directory,
+                                f"{tag}-{gen}-{c}-{n}", concurrency=c,
+                                seconds=seconds * len(generations) / len(order),
+                                beside=(lambda s, p=probe: p(length=f"-z {max(s - 1, 1):.1f}s"))
+                                if probe else None,
+                            )  # fmt: skip
+                        if chain is not None:
+                            spent = timed_calls[gen]
+                            spent.methods.update(chain.counter.counts() - before)
+                            spent.tasks += load.count + cal.count
+                        health = health_load or health
+                        peak = max(peak, rss[0])
+                        halves[gen].append(load)
+                        if c == 1:
+                            ids[gen] |= task_ids(requests)
+                        say(f"c={c}: direct {direct.rps:.0f} rps, {gen} {load.rps:.0f} rps")
+                    for gen, parts in halves.items():
+                        results[(gen, c)] = combined(parts)
+                if "g1" in generations:
+                    alone, beside, flooded = flood_runs(
+                        ghz, executor, makers["g1"], directory, tag, aggregator_sk, seconds
+                    )
+                    samples["g1"] = asyncio.run(
+                        check_sample(executor.target, aggregator_sk, operator_pk)
+                    )
+                if chain is not None:
+                    samples["g2"] = asyncio.run(
+                        check_sample_g2(executor.target, aggregator, operator_pk, warm_block)
+                    )
+                stages = {g: breakdown(executor.log_path, ids[g]) for g in generations}
+            finally:
+                code, left = stop_executor(executor)
+    finally:
+        if chain is not None:
+            chain.close()
 
     machine = platform.processor() or platform.machine()
     print(f"\nBN254 backend: {bn254.backend()}; {machine}, {os.cpu_count()} cores, "
-          f"Python {platform.python_version()}, {seconds:g} s per run\n")  # fmt: skip
-    for c in levels:
-        direct, load = results[("direct", c)], results[("executor", c)]
-        ratio = load.rps / direct.rps if direct.rps else 0.0
-        target = TARGET_RATIOS.get(c)
-        rows.append(["direct", c, f"{direct.rps:.0f}", f"{direct.p50_ms:.2f}",
-                     f"{direct.p99_ms:.2f}", "-", "-", direct.failed, "-", "-"])  # fmt: skip
-        rows.append(["executor", c, f"{load.rps:.0f}", f"{load.p50_ms:.2f}",
-                     f"{load.p99_ms:.2f}", f"{ratio:.2f}", GO_RATIOS.get(c, "-"), load.failed,
-                     target or "-", verdict(ratio >= target) if target else "-"])  # fmt: skip
-    print(table(["target", "c", "rps", "p50 ms", "p99 ms", "exec/direct", "Go", "failed",
-                 "target", "result"], rows))  # fmt: skip
-    c1 = results.get(("executor", 1)), results.get(("direct", 1))
-    over = c1[0].p50_ms - c1[1].p50_ms if c1[0] and c1[1] else math.nan
+          f"Python {platform.python_version()}, {seconds:g} s per run, "
+          f"{datetime.datetime.now(datetime.UTC):%Y-%m-%d %H:%M} UTC, "
+          f"generations {','.join(generations)}\n")  # fmt: skip
+    failed_rows: list[Sequence[object]] = []
+    if "g1" in generations:
+        rows: list[list[object]] = []
+        for c in levels:
+            direct, load = results[("direct", c)], results[("g1", c)]
+            ratio = load.rps / direct.rps if direct.rps else 0.0
+            target = TARGET_RATIOS.get(c)
+            rows.append(["direct", c, f"{direct.rps:.0f}", f"{direct.p50_ms:.2f}",
+                         f"{direct.p99_ms:.2f}", "-", "-", direct.failed, "-", "-"])  # fmt: skip
+            rows.append(["executor", c, f"{load.rps:.0f}", f"{load.p50_ms:.2f}",
+                         f"{load.p99_ms:.2f}", f"{ratio:.2f}", GO_RATIOS.get(c, "-"), load.failed,
+                         target or "-", verdict(ratio >= target) if target else "-"])  # fmt: skip
+        print("G1 (first generation), issue #8:")
+        print(table(["target", "c", "rps", "p50 ms", "p99 ms", "exec/direct", "Go", "failed",
+                     "target", "result"], rows))  # fmt: skip
+        print()
+        failed_rows += [r for r in rows if r[-1] == "FAIL"]
+    if "g2" in generations:
+        rows = []
+        for c in levels:
+            for gen in ("direct", *generations):
+                load = results[(gen, c)]
+                rows.append([gen, c, f"{load.rps:.0f}", f"{load.p50_ms:.2f}",
+                             f"{load.p99_ms:.2f}", load.failed])  # fmt: skip
+        print("G2 (second generation) beside G1, one executor process, issue #10:")
+        print(table(["generation", "c", "rps", "p50 ms", "p99 ms", "errors"], rows))
+        print()
+    if generations == list(GENERATIONS) or set(generations) == set(GENERATIONS):
+        rows = []
+        for c in levels:
+            g1, g2 = results[("g1", c)], results[("g2", c)]
+            ratio = g2.rps / g1.rps if g1.rps else 0.0
+            target = TARGET_G2_OVER_G1.get(c)
+            rows.append([c, f"{g1.rps:.0f}", f"{g2.rps:.0f}", f"{ratio:.2f}",
+                         f"{g1.p50_ms:.2f}", f"{g2.p50_ms:.2f}", target or "-",
+                         verdict(ratio >= target) if target else "-"])  # fmt: skip
+        print(table(["c", "g1 rps", "g2 rps", "g2/g1", "g1 p50 ms", "g2 p50 ms", "target",
+                     "result"], rows))  # fmt: skip
+        print()
+        failed_rows += [r for r in rows if r[-1] == "FAIL"]
+    if chain is not None:
+        rows = []
+        for calls in [*cold_phases, *(timed_calls[g] for g in generations)]:
+            label = calls.phase
+            if calls in timed_calls.values():
+                label += " (warm: fixed block)" if calls is timed_calls["g2"] else ""
+            per = calls.eth_calls / calls.tasks if calls.tasks else math.nan
+            other = calls.methods - Counter({"eth_call": calls.eth_calls})
+            others = ", ".join(f"{k} {v}" for k, v in sorted(other.items())) or "-"
+            rows.append([label, calls.tasks, calls.eth_calls, f"{per:.2f}", others])
+        print("JSON-RPC requests the executor sent to anvil (counted by a proxy in front of it):")
+        print(table(["phase", "tasks", "eth_calls", "eth_calls / task", "other requests"], rows))
+        print()
+    loads = list(results.values())  # calibrations are cut off at their end by design
     reuse = [f"{k[0]} c={k[1]}" for k, v in results.items() if v.count > v.data]
-    kept = beside.rps / alone.rps if alone.rps else 0.0
-    checks = [
-        ["p50 at c=1 above direct, ms", f"{over:.2f}", f"<= {TARGET_C1_P50_OVER_DIRECT_MS}",
-         verdict(over <= TARGET_C1_P50_OVER_DIRECT_MS)],
+    checks: list[list[object]] = []
+    if "g1" in generations:
+        c1 = results.get(("g1", 1)), results.get(("direct", 1))
+        over = c1[0].p50_ms - c1[1].p50_ms if c1[0] and c1[1] else math.nan
+        checks.append(["p50 at c=1 above direct (g1), ms", f"{over:.2f}",
+                       f"<= {TARGET_C1_P50_OVER_DIRECT_MS}",
+                       verdict(over <= TARGET_C1_P50_OVER_DIRECT_MS)])  # fmt: skip
+    checks += [
         ["executor peak RSS, MB", f"{peak:.1f}", f"<= {TARGET_RSS_MB:g}",
          verdict(peak <= TARGET_RSS_MB)],
         ["health Check p99 while saturated, ms", f"{health.p99_ms:.2f}" if health else "-",
@@ -608,48 +967,101 @@ def run(args: argparse.Namespace) -> int:
          verdict(health is not None and health.p99_ms <= TARGET_HEALTH_P99_MS)],
         ["health Check p50 while saturated, ms", f"{health.p50_ms:.2f}" if health else "-",
          "-", "-"],
-        ["failed tasks (all runs)", sum(v.failed for v in results.values()), "0",
-         verdict(all(v.failed == 0 for v in results.values()))],
-        ["valid rps at c=4, alone", f"{alone.rps:.0f}", "-", "-"],
-        ["valid rps at c=4, beside a c=16 bad flood", f"{beside.rps:.0f}", "-", "-"],
-        ["kept under the flood", f"{kept:.2f}", f">= {TARGET_FLOOD_KEEP}",
-         verdict(kept >= TARGET_FLOOD_KEEP)],
-        ["flood answers", ", ".join(f"{k} {v}" for k, v in flooded.codes.items()),
-         "Unauthenticated (and at most 16 cut off at its end)",
-         verdict(flooded.codes.get("OK", 0) == 0 and sum(v for k, v in flooded.codes.items()
-                 if k != "Unauthenticated") <= FLOOD_BAD_CONCURRENCY)],
-        ["valid failed beside the flood", beside.failed, "0", verdict(beside.failed == 0)],
-        ["sampled results checked / bad", f"{checked} / {bad}", "0 bad", verdict(bad == 0)],
+        ["failed tasks (all timed runs)", sum(v.failed for v in loads), "0",
+         verdict(all(v.failed == 0 for v in loads))],
+    ]  # fmt: skip
+    if alone is not None and beside is not None and flooded is not None:
+        kept = beside.rps / alone.rps if alone.rps else 0.0
+        checks += [
+            ["valid rps at c=4, alone", f"{alone.rps:.0f}", "-", "-"],
+            ["valid rps at c=4, beside a c=16 bad flood", f"{beside.rps:.0f}", "-", "-"],
+            ["kept under the flood", f"{kept:.2f}", f">= {TARGET_FLOOD_KEEP}",
+             verdict(kept >= TARGET_FLOOD_KEEP)],
+            ["flood answers", ", ".join(f"{k} {v}" for k, v in flooded.codes.items()),
+             "Unauthenticated (and at most 16 cut off at its end)",
+             verdict(flooded.codes.get("OK", 0) == 0 and sum(v for k, v in
+                     flooded.codes.items() if k != "Unauthenticated") <= FLOOD_BAD_CONCURRENCY)],
+            ["valid failed beside the flood", beside.failed, "0", verdict(beside.failed == 0)],
+        ]  # fmt: skip
+    for name, (checked, bad) in samples.items():
+        checks.append([f"sampled results checked / bad, {name}", f"{checked} / {bad}", "0 bad",
+                       verdict(bad == 0)])  # fmt: skip
+    checks += [
         ["requests reused (array too short)", ", ".join(reuse) or "none", "none",
          verdict(not reuse)],
         ["executor exit code / containers left", f"{code} / {left}", "0 / 0",
          verdict(code == 0 and left == 0)],
     ]  # fmt: skip
-    print()
     print(table(["measurement", "value", "target", "result"], checks))
     print()
-    direct_p50 = c1[1].p50_ms if c1[1] else math.nan
-    exec_p50 = c1[0].p50_ms if c1[0] else math.nan
-    parts = [
-        ["executor p50 (client side)", f"{exec_p50:.3f}"],
-        ["  receive + parse + reply (p50 minus the core's median)",
-         f"{exec_p50 - stages['durationMs']:.3f}"],
-        ["  core total", f"{stages['durationMs']:.3f}"],
-        ["    verify (aggregator signature)", f"{stages['verifyMs']:.3f}"],
-        ["    performer call", f"{stages['performerMs']:.3f}"],
-        ["    sign (result)", f"{stages['signMs']:.3f}"],
-        ["direct p50 (same performer, ghz)", f"{direct_p50:.3f}"],
-    ]  # fmt: skip
     if 1 in levels:
-        print(table(["c=1 per-task cost", "ms"], parts))
-    failed = [row for row in checks if row[-1] == "FAIL"] + [r for r in rows if r[-1] == "FAIL"]
+        direct_p50 = results[("direct", 1)].p50_ms
+        parts: list[list[object]] = []
+        labels = [
+            ("executor p50 (client side)", None),
+            ("  receive + parse + reply (p50 minus the core's median)", "wire"),
+            ("  core total", "durationMs"),
+            ("    verify (aggregator signature; G2: with its chain reads)", "verifyMs"),
+            ("    performer call", "performerMs"),
+            ("    sign (result; G2: result and auth signatures)", "signMs"),
+        ]
+        for label, key in labels:
+            row: list[object] = [label]
+            for gen in generations:
+                p50 = results[(gen, 1)].p50_ms
+                value = p50 if key is None else (
+                    p50 - stages[gen]["durationMs"] if key == "wire" else stages[gen][key]
+                )  # fmt: skip
+                row.append(f"{value:.3f}")
+            parts.append(row)
+        parts.append(
+            ["direct p50 (same performer, ghz)", *[f"{direct_p50:.3f}"] * len(generations)]
+        )
+        print(table(["c=1 per-task cost, ms", *generations], parts))
+    failed = [row for row in checks if row[-1] == "FAIL"] + failed_rows
     return 1 if failed else 0
+
+
+def flood_runs(
+    ghz: Path,
+    executor: Executor,
+    signed: Callable[[str, int], Sequence[Request]],
+    directory: Path,
+    tag: str,
+    aggregator_sk: int,
+    seconds: float,
+) -> tuple[Load, Load, Load]:
+    """Valid G1 traffic at c=4 alone, then beside a c=16 flood of bad signatures."""
+    say("flood: valid c=4 alone, then beside a c=16 bad-signature flood")
+    alone, _, _, _ = measured(
+        ghz, executor.target, SUBMIT, signed, directory, f"{tag}-alone",
+        concurrency=FLOOD_VALID_CONCURRENCY, seconds=seconds,
+    )  # fmt: skip
+    flood_requests = executor_requests(f"{tag}-bad", 6000, aggregator_sk=aggregator_sk, bad=True)
+    flood = ghz_start(
+        ghz, executor.target, SUBMIT, flood_requests, directory, "flood",
+        concurrency=FLOOD_BAD_CONCURRENCY, length=f"-z {10 * seconds + 10:g}s",
+    )  # fmt: skip
+    time.sleep(1.0)
+    count = max(int(alone.rps * seconds), 100)
+    beside = ghz_run(
+        ghz, executor.target, SUBMIT, signed(f"{tag}-beside", count), directory,
+        "beside", concurrency=FLOOD_VALID_CONCURRENCY, length=f"-n {count}",
+    )  # fmt: skip
+    flood.send_signal(signal.SIGINT)  # ghz stops and reports what it did
+    return alone, beside, ghz_finish(flood, len(flood_requests))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=float, default=8.0, help="length of each timed run")
     parser.add_argument("--concurrency", default="1,16,64", help="comma-separated levels")
+    parser.add_argument(
+        "--generation",
+        default="g1,g2",
+        help="g1, g2 or both (the default): g2 starts anvil with the EigenLayer mocks and runs "
+        "version-1 tasks through the same executor process",
+    )
     parser.add_argument(
         "--src",
         type=Path,
