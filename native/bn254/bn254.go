@@ -27,6 +27,7 @@ import (
 	"github.com/consensys/gnark-crypto/ecc/bn254"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fp"
 	"github.com/consensys/gnark-crypto/ecc/bn254/fr"
+	"golang.org/x/crypto/sha3"
 )
 
 // Status codes returned to Python; every other outcome is a verdict in an output buffer.
@@ -384,15 +385,7 @@ func executor_bn254_verify_batch_async(
 		local := make([]byte, n)
 		status := verifyBatch(key, bounds, text, sigBytes, scalarData, tag, local)
 		copy(out, local)
-		var record [9]byte
-		binary.LittleEndian.PutUint64(record[:8], uint64(token))
-		record[8] = byte(status)
-		for {
-			_, err := syscall.Write(int(notifyFd), record[:])
-			if err != syscall.EINTR {
-				break
-			}
-		}
+		notify(notifyFd, token, byte(status))
 	}()
 	return statusOK
 }
@@ -429,6 +422,19 @@ func executor_bn254_sign(secret *C.uint8_t, secretLen C.size_t, message *C.uint8
 	return statusOK
 }
 
+// notify tells the event loop watching fd that the job of token ended with status.
+func notify(fd C.int, token C.uint64_t, status byte) {
+	var record [9]byte
+	binary.LittleEndian.PutUint64(record[:8], uint64(token))
+	record[8] = status
+	for {
+		_, err := syscall.Write(int(fd), record[:])
+		if err != syscall.EINTR {
+			break
+		}
+	}
+}
+
 //export executor_bn254_sign_solidity
 func executor_bn254_sign_solidity(secret *C.uint8_t, secretLen C.size_t, digest *C.uint8_t, out *C.uint8_t) C.int {
 	hash := solidityHash(view(digest, 32))
@@ -456,3 +462,14 @@ func executor_bn254_solidity_hash_to_g1(digest *C.uint8_t, out *C.uint8_t) C.int
 }
 
 func main() {}
+
+// executor_keccak256 writes Ethereum's Keccak-256 of data to out (32 bytes). It lives here
+// because the second generation hashes six small messages per task, and one call into this
+// library costs a fifth of pycryptodome's Python-level hasher object.
+//
+//export executor_keccak256
+func executor_keccak256(data *C.uint8_t, dataLen C.size_t, out *C.uint8_t) {
+	hasher := sha3.NewLegacyKeccak256()
+	hasher.Write(view(data, dataLen))
+	copy(view(out, 32), hasher.Sum(nil))
+}

@@ -7,13 +7,13 @@ message with the key KeyRegistrar holds for it at that block. The result is sign
 certificate digest EigenLayer's verifiers check, with the curve of the task's operator set, and
 an auth signature binds this operator to that signature.
 
-Independent reads run concurrently, and the curve of the task's own operator set is read while
-the task is authenticated, so a task that could not be signed never reaches the performer.
+The curve of the task's own operator set (and the ECDSA verifier's domain separator) is read
+while the task is admitted, so a task that could not be signed never reaches the performer, and
+signing needs no chain read.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Mapping
 
 import attrs
@@ -58,6 +58,8 @@ class G2Admission:
     """The 224-byte submission message the aggregator signed."""
     signer: OperatorSigner
     operator_set: OperatorSet
+    domain_separator: bytes = b""
+    """The ECDSA certificate verifier's, read while admitting, so signing reads no chain."""
 
 
 def _envelope(task: Task) -> G2Envelope:
@@ -112,28 +114,27 @@ class G2Rules:
             )
         block = envelope.task_block_number
         own_set = OperatorSet(task.avs_address, envelope.operator_set_id)
-        member, own_curve, aggregator_set_id = await asyncio.gather(
-            self._chain.is_member(self._operator, own_set, block=block),
-            self._chain.curve_type(own_set, block=block),
-            self._chain.aggregator_operator_set_id(task.avs_address, block=block),
-            return_exceptions=True,
-        )
-        # Reported in upstream's order, whichever read finished or failed first.
-        if isinstance(member, BaseException):
-            raise member
+        chain = self._chain
+        # One read after the other: the reader answers a block it has seen from its cache
+        # without I/O, and running them concurrently would cost three tasks per task to save
+        # one round trip once per block.
+        member = await chain.is_member(self._operator, own_set, block=block)
         at = _at_block(block)
         if not member:
             raise NotInOperatorSet(
                 f"operator_set_id: operator {self._operator} is not a member of operator set "
                 f"{envelope.operator_set_id} of AVS {task.avs_address} {at}"
             )
-        if isinstance(own_curve, BaseException):
-            raise own_curve
-        signer = self._signer_for(own_curve, own_set, at)
-        if isinstance(aggregator_set_id, BaseException):
-            raise aggregator_set_id
+        signer = self._signer_for(await chain.curve_type(own_set, block=block), own_set, at)
+        separator = await chain.ecdsa_domain_separator() if signer.curve is KeyCurve.ECDSA else b""
+        aggregator_set_id = await chain.aggregator_operator_set_id(task.avs_address, block=block)
         await self._check_aggregator(task, signed_message, aggregator_set_id, block)
-        return G2Admission(signed_message=signed_message, signer=signer, operator_set=own_set)
+        return G2Admission(
+            signed_message=signed_message,
+            signer=signer,
+            operator_set=own_set,
+            domain_separator=separator,
+        )
 
     def _signer_for(self, curve: KeyCurve, operator_set: OperatorSet, at: str) -> OperatorSigner:
         if curve is KeyCurve.NONE:
@@ -198,9 +199,8 @@ class G2Rules:
         message = certificates.message_hash(self._hasher, task_hash, output)
         try:
             if signer.curve is KeyCurve.ECDSA:
-                separator = await self._chain.ecdsa_domain_separator()
                 signed = certificates.ecdsa_certificate_digest_bytes(
-                    self._hasher, envelope.reference_timestamp, message, separator
+                    self._hasher, envelope.reference_timestamp, message, admission.domain_separator
                 )
             else:
                 signed = certificates.bn254_certificate_digest(

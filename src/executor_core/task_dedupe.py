@@ -28,7 +28,25 @@ _Key = tuple[AvsAddress, str]
 @attrs.define(eq=False)
 class _Run:
     fingerprint: bytes
-    done: asyncio.Future[TaskResult]
+    done: asyncio.Future[TaskResult] | None = None
+    """Made only when a repeat arrives to wait on it: most tasks are never repeated."""
+
+    def waitable(self) -> asyncio.Future[TaskResult]:
+        if self.done is None:
+            self.done = asyncio.get_running_loop().create_future()
+        return self.done
+
+    def finish(self, result: TaskResult | None, error: BaseException | None) -> None:
+        if self.done is None:
+            return
+        if error is None:
+            assert result is not None
+            self.done.set_result(result)
+        else:
+            self.done.set_exception(
+                error if isinstance(error, Exception) else RuntimeError("cancelled")
+            )
+            self.done.exception()  # retrieved: the waiters may have gone
 
 
 class TaskDeduplicator:
@@ -64,20 +82,19 @@ class TaskDeduplicator:
                     f"task_id: task {task_id} of AVS {avs} is running for a different request"
                 )
             try:
-                return await asyncio.shield(running.done), True
+                return await asyncio.shield(running.waitable()), True
             except Exception:  # the first run failed, and failures are not kept: run it here
                 continue
-        run = _Run(fingerprint, asyncio.get_running_loop().create_future())
+        run = _Run(fingerprint)
         self._running[key] = run
         try:
             result = await work()
             await self._store.put(avs, task_id, ProcessedTask(fingerprint, result))
         except BaseException as exc:
-            run.done.set_exception(exc if isinstance(exc, Exception) else RuntimeError("cancelled"))
-            run.done.exception()  # retrieved: there may be no waiter
+            run.finish(None, exc)
             raise
         else:
-            run.done.set_result(result)
+            run.finish(result, None)
         finally:
             del self._running[key]
         return result, False

@@ -45,6 +45,9 @@ class NativeBn254:
     def __init__(self, path: Path) -> None:
         self.path = path
         lib = ctypes.CDLL(str(path))
+        self._keccak = lib.executor_keccak256
+        self._keccak.argtypes = [_u8p, _size, _u8p]
+        self._keccak.restype = None
         self._verify_batch = lib.executor_bn254_verify_batch
         self._verify_batch.argtypes = [
             _u8p,
@@ -145,6 +148,12 @@ class NativeBn254:
         verdict = ctypes.create_string_buffer(1)
         status = self._verify_solidity(public_key_g2, digest32, signature, verdict)
         return status == _OK and verdict.raw != b"\x00"
+
+    def keccak256(self, data: bytes) -> bytes:
+        """Ethereum's Keccak-256 (x/crypto's legacy Keccak), 32 bytes."""
+        out = ctypes.create_string_buffer(32)
+        self._keccak(data, len(data), out)
+        return out.raw
 
     def sign(self, secret: bytes, message: bytes, dst: bytes) -> bytes:
         """crypto-libs `Sign`: secret·HashToG1(message, dst), 64 bytes."""
