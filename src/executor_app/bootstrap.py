@@ -359,6 +359,7 @@ async def build_executor(
         if management_port is None
         else management_port,
         max_message_size=config.max_message_size,
+        open_management=config.management.allow_remote_without_auth,
     )
     return ExecutorApp(
         config=config,

@@ -87,6 +87,12 @@ def _fail(message: str) -> int:
 async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     for key in config.ignored_keys:
         log.info("config key ignored", extra={"key": key.path, "reason": key.reason})
+    if config.management.allow_remote_without_auth:
+        log.warning(
+            "management API open to every caller without authentication: anyone who reaches "
+            "the management port can run any image on this host",
+            extra={"key": "management.allowRemoteWithoutAuth"},
+        )
     app = await build_executor(config, host=host, port=port)
     starting: dict[str, object] = {
         "executorInstance": app.instance_id,

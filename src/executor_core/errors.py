@@ -22,6 +22,7 @@
     ├── ChainDataError           a contract's answer is missing or is not what its ABI says
     ├── OperatorSetNotConfigured the operator set has no key curve, or no key for it is held
     ├── TaskAlreadyProcessed     the task id was processed with a different request
+    ├── ManagementRefused        a management call from a caller that may not make it
     ├── Unimplemented            the request asks for something this executor does not do
     ├── ShuttingDown             the executor no longer accepts work
     ├── DeploymentInProgress     the AVS already has a deployment running
@@ -120,6 +121,10 @@ class OperatorSetNotConfigured(ExecutorError):
 
 class TaskAlreadyProcessed(ExecutorError):
     """The task id was already processed for this AVS, from a request that differs."""
+
+
+class ManagementRefused(ExecutorError):
+    """The caller may not use the management API from where it calls."""
 
 
 class Unimplemented(ExecutorError):

@@ -174,3 +174,94 @@ async def test_a_management_port_of_its_own_splits_the_services(harness: Harness
     assert [code for code, _ in on_task_port] == [grpc.StatusCode.UNIMPLEMENTED] * 2
     assert len(g1.performers) == len(g2.performers) == 1
     assert submit[0] is grpc.StatusCode.UNIMPLEMENTED
+
+
+class _ElsewhereContext:
+    """The call's own context, but with a peer on another host."""
+
+    def __init__(self, context: Any) -> None:
+        self._context = context
+
+    def peer(self) -> str:
+        return "ipv4:10.1.2.3:40000"
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._context, name)
+
+
+class _FromElsewhere(grpc.aio.ServerInterceptor):  # type: ignore[misc]
+    """Makes every call look as if it came from another host, at the server's edge."""
+
+    async def intercept_service(self, continuation: Any, details: Any) -> Any:
+        handler = await continuation(details)
+        if handler is None or handler.unary_unary is None:
+            return handler
+        inner = handler.unary_unary
+
+        async def call(request: Any, context: Any) -> Any:
+            return await inner(request, _ElsewhereContext(context))
+
+        return grpc.unary_unary_rpc_method_handler(
+            call,
+            request_deserializer=handler.request_deserializer,
+            response_serializer=handler.response_serializer,
+        )
+
+
+@pytest.mark.parametrize("path", [G1 + "ListPerformers", G2 + "ListPerformers"])
+async def test_a_caller_from_another_host_is_refused_while_auth_is_off(
+    harness: Harness, path: str
+) -> None:
+    executor = harness.build(harness.settings())
+    await executor.start()
+    server = ExecutorServer(executor, host="127.0.0.1", port=0, interceptors=(_FromElsewhere(),))
+    port = await server.start()
+    channel = Channel(port)
+    try:
+        refused = await status(
+            channel.call(path, pb.ListPerformersRequest(), pb.ListPerformersResponse)
+        )
+        deploy = await status(
+            channel.call(
+                G2 + "DeployArtifact",
+                pb.DeployArtifactRequest(
+                    avs_address=AVS.value, digest="sha256:" + "ab" * 32, registry_url="repo"
+                ),
+                pb.DeployArtifactResponse,
+            )
+        )
+        task = await status(
+            channel.call(G1 + "SubmitTask", pb.TaskSubmission(task_id="0x01"), pb.TaskResult)
+        )
+    finally:
+        await channel.channel.close()
+        await server.stop(0)
+    assert refused[0] is grpc.StatusCode.PERMISSION_DENIED
+    assert "management.allowRemoteWithoutAuth" in refused[1]
+    assert deploy[0] is grpc.StatusCode.PERMISSION_DENIED
+    assert len(harness.runtime.containers) == 1  # nothing was deployed
+    assert task[0] is not grpc.StatusCode.PERMISSION_DENIED  # tasks are not management
+
+
+async def test_an_operator_may_open_management_to_other_hosts_explicitly(
+    harness: Harness,
+) -> None:
+    executor = harness.build(harness.settings())
+    await executor.start()
+    server = ExecutorServer(
+        executor,
+        host="127.0.0.1",
+        port=0,
+        open_management=True,
+        interceptors=(_FromElsewhere(),),
+    )
+    port = await server.start()
+    channel = Channel(port)
+    try:
+        listed = await channel.call(
+            G2 + "ListPerformers", pb.ListPerformersRequest(), pb.ListPerformersResponse
+        )
+    finally:
+        await channel.channel.close()
+        await server.stop(0)
+    assert len(listed.performers) == 1

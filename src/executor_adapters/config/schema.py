@@ -326,6 +326,15 @@ class StorageConfig:
 
 
 @attrs.frozen(kw_only=True)
+class ManagementConfig:
+    """Who may call the management API (DeployArtifact, ListPerformers, RemovePerformer)."""
+
+    allow_remote_without_auth: bool = attrs.field(default=False, validator=is_bool)
+    """Serve management calls from other hosts although they are not authenticated: whoever
+    reaches the port can then run any image here. Off, only loopback callers are served."""
+
+
+@attrs.frozen(kw_only=True)
 class DeduplicationConfig:
     """Bounds of the in-memory store of processed G2 tasks, which refuses a task seen twice."""
 
@@ -374,6 +383,7 @@ class ExecutorConfig:
     )
     """The file's `authentication.enabled`; only false until challenge authentication exists."""
     deduplication: DeduplicationConfig = attrs.field(factory=DeduplicationConfig)
+    management: ManagementConfig = attrs.field(factory=ManagementConfig)
     shutdown_grace_period: float = attrs.field(default=10.0, validator=positive_seconds)
     task_timeout: float = attrs.field(default=60.0, validator=positive_seconds)
     """Deadline in seconds of a task whose caller sets none."""

@@ -19,8 +19,9 @@ from executor_adapters.grpc._requests import (
     parse_performer_id,
     parse_task,
 )
+from executor_adapters.grpc.peers import is_local_peer
 from executor_adapters.grpc.status_mapping import status_for
-from executor_core.errors import InvalidArgument, Unimplemented
+from executor_core.errors import InvalidArgument, ManagementRefused, Unimplemented
 from executor_core.executor import Executor
 from executor_core.performers import PerformerView
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
@@ -92,11 +93,27 @@ def _refuse_auth(auth: object) -> None:
         raise Unimplemented("auth: authentication is not enabled on this executor")
 
 
-class ExecutorServicer:
-    """Adapts the core Executor to the Hourglass ExecutorService."""
+REMOTE_REFUSED = (
+    "management calls are served to callers on this host only while management authentication "
+    "is off; call from the executor's host (for example through an SSH tunnel), or set "
+    "management.allowRemoteWithoutAuth to serve anyone who reaches the port"
+)
 
-    def __init__(self, executor: Executor) -> None:
+
+class ExecutorServicer:
+    """Adapts the core Executor to the Hourglass ExecutorService.
+
+    Management calls (DeployArtifact can run any image on this host) are answered only for
+    loopback and Unix-socket callers unless `open_management` says otherwise.
+    """
+
+    def __init__(self, executor: Executor, *, open_management: bool = False) -> None:
         self._executor = executor
+        self._open_management = open_management
+
+    def _admit_management(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+        if not self._open_management and not is_local_peer(context.peer() or ""):
+            raise ManagementRefused(REMOTE_REFUSED)
 
     async def submit_task(self, request: Any, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         """SubmitTask on `task_messages` (upb) messages: the one RPC that runs per task."""
@@ -128,11 +145,13 @@ class ExecutorServicer:
     async def list_performers(
         self, request: pb.ListPerformersRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListPerformersResponse:
+        self._admit_management(context)
         return self._list(request, second_generation=False)
 
     async def list_performers_g2(
         self, request: pb.ListPerformersRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.ListPerformersResponse:
+        self._admit_management(context)
         return self._list(request, second_generation=True)
 
     def _list(
@@ -148,11 +167,13 @@ class ExecutorServicer:
     async def get_challenge_token(
         self, request: pb.GetChallengeTokenRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.GetChallengeTokenResponse:
+        self._admit_management(context)
         raise Unimplemented("authentication is not enabled on this executor")
 
     async def deploy_artifact(
         self, request: pb.DeployArtifactRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.DeployArtifactResponse:
+        self._admit_management(context)
         _refuse_auth(request.auth)
         if request.env:
             raise Unimplemented(
@@ -171,6 +192,7 @@ class ExecutorServicer:
     async def remove_performer(
         self, request: pb.RemovePerformerRequest, context: grpc.aio.ServicerContext[Any, Any]
     ) -> pb.RemovePerformerResponse:
+        self._admit_management(context)
         _refuse_auth(request.auth)
         await self._executor.remove_performer(parse_performer_id(request.performer_id))
         return pb.RemovePerformerResponse(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
@@ -40,7 +41,8 @@ class ExecutorServer:
     With a `management_port` of its own (not None, not 0 and not `port`), the management plane
     gets a second listener, and each listener serves only its own RPCs, as upstream does: the
     task port SubmitTask, the management port ExecutorManagementService and the first
-    generation's management paths. Otherwise one listener serves everything.
+    generation's management paths. Otherwise one listener serves everything. `interceptors`
+    wrap every call on every listener (tests use them to play callers from elsewhere).
     """
 
     def __init__(
@@ -51,8 +53,10 @@ class ExecutorServer:
         port: int = 9090,
         management_port: int | None = None,
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
+        open_management: bool = False,
+        interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     ) -> None:
-        servicer = ExecutorServicer(executor)
+        servicer = ExecutorServicer(executor, open_management=open_management)
         register_descriptors()
         separate = management_port not in (None, 0, port)
         tasks = _Listener(
@@ -61,6 +65,7 @@ class ExecutorServer:
             (executor_handler(servicer, management=not separate),)
             + (() if separate else (management_handler(servicer),)),
             (SERVICE_NAME,) if separate else (SERVICE_NAME, MANAGEMENT_SERVICE_NAME),
+            interceptors,
         )
         self._listeners = [tasks]
         if separate:
@@ -70,6 +75,7 @@ class ExecutorServer:
                     max_message_size,
                     (management_handler(servicer), executor_handler(servicer, submit=False)),
                     (MANAGEMENT_SERVICE_NAME, SERVICE_NAME),
+                    interceptors,
                 )
             )
         self.port: int | None = None
@@ -103,10 +109,13 @@ class _Listener:
         max_message_size: int,
         handlers: tuple[grpc.GenericRpcHandler, ...],
         services: tuple[str, ...],
+        interceptors: Sequence[grpc.aio.ServerInterceptor],
     ) -> None:
         self._address = address
         self._services = services
-        self._server = grpc.aio.server(options=server_options(max_message_size))
+        self._server = grpc.aio.server(
+            options=server_options(max_message_size), interceptors=tuple(interceptors)
+        )
         self._server.add_generic_rpc_handlers(handlers)
         self._health = health.aio.HealthServicer()
         health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)

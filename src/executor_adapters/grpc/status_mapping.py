@@ -25,6 +25,7 @@ _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (errors.ChainDataError, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.OperatorSetNotConfigured, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.TaskAlreadyProcessed, grpc.StatusCode.ALREADY_EXISTS),
+    (errors.ManagementRefused, grpc.StatusCode.PERMISSION_DENIED),
     (errors.Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
     (errors.ShuttingDown, grpc.StatusCode.UNAVAILABLE),
     (errors.DeploymentInProgress, grpc.StatusCode.ALREADY_EXISTS),
