@@ -60,7 +60,7 @@ from executor_core.ports import (
     ResultSigner,
     TaskSignatureVerifier,
 )
-from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
+from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy, ManagementPolicy
 from executor_core.signature_batches import SignatureBatcher
 from executor_core.task_auth import TaskAuthenticator
 from executor_core.task_dedupe import TaskDeduplicator
@@ -285,6 +285,10 @@ def build_core(
         default_task_timeout=config.task_timeout,
         g2=g2,
         dedupe=dedupe,
+        management=ManagementPolicy(
+            max_unlisted_avs=config.management.max_unlisted_avs,
+            allowed_repositories=config.management.allowed_registries,
+        ),
     )
 
 

@@ -22,7 +22,8 @@
     ├── ChainDataError           a contract's answer is missing or is not what its ABI says
     ├── OperatorSetNotConfigured the operator set has no key curve, or no key for it is held
     ├── TaskAlreadyProcessed     the task id was processed with a different request
-    ├── ManagementRefused        a management call from a caller that may not make it
+    ├── ManagementRefused        a management call the caller may not make (origin, registry)
+    ├── TooManyAvs               DeployArtifact would add more unlisted AVSs than allowed
     ├── Unimplemented            the request asks for something this executor does not do
     ├── ShuttingDown             the executor no longer accepts work
     ├── DeploymentInProgress     the AVS already has a deployment running
@@ -124,7 +125,11 @@ class TaskAlreadyProcessed(ExecutorError):
 
 
 class ManagementRefused(ExecutorError):
-    """The caller may not use the management API from where it calls."""
+    """The caller may not use the management API from where it calls, or for this image."""
+
+
+class TooManyAvs(ExecutorError):
+    """DeployArtifact would add one more AVS than the config allows to be added."""
 
 
 class Unimplemented(ExecutorError):

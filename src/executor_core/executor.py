@@ -16,10 +16,12 @@ from executor_core.errors import (
     ChainUnavailable,
     ExecutorError,
     InvalidArgument,
+    ManagementRefused,
     PerformerNotFound,
     PerformerTimeout,
     ShuttingDown,
     TaskAlreadyRunning,
+    TooManyAvs,
 )
 from executor_core.events import (
     AggregatorCheckDisabled,
@@ -35,7 +37,7 @@ from executor_core.g2_rules import G2Admission, G2Rules
 from executor_core.live_performer import PerformerDeps
 from executor_core.performers import PerformerId, PerformerImage, PerformerView
 from executor_core.ports import ResultSigner
-from executor_core.settings import AvsSettings
+from executor_core.settings import AvsSettings, ManagementPolicy
 from executor_core.shared_runtime import SharedRuntime
 from executor_core.task_auth import TaskAuthenticator
 from executor_core.task_dedupe import TaskDeduplicator
@@ -75,6 +77,7 @@ class Executor:
         new_avs: NewAvsPolicy | None = None,
         g2: G2Rules | None = None,
         dedupe: TaskDeduplicator | None = None,
+        management: ManagementPolicy | None = None,
     ) -> None:
         missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
         if missing:
@@ -95,6 +98,8 @@ class Executor:
             raise ValueError("second-generation tasks need both their rules and a dedupe store")
         self._g2 = g2
         self._dedupe = dedupe
+        self._management = management or ManagementPolicy()
+        self._listed = frozenset(self._performers)
 
     @property
     def accepts_g2(self) -> bool:
@@ -285,11 +290,21 @@ class Executor:
         """Deploy an image blue-green for the AVS; an AVS not served yet gets a new slot."""
         if not self._accepting:
             raise ShuttingDown("the executor is not accepting deployments")
+        if not self._management.allows(image.repository):
+            raise ManagementRefused(
+                f"registry_url: {image.repository} is not in management.allowedRegistries"
+            )
         performer = self._performers.get(avs_address)
         created = performer is None
         if performer is None:
             if self._new_avs is None:
                 raise AvsNotFound(f"no performer serves AVS {avs_address}")
+            unlisted = len(self._performers.keys() - self._listed)
+            if unlisted >= self._management.max_unlisted_avs:
+                raise TooManyAvs(
+                    f"avs_address: AVS {avs_address} is not in the config, and the executor "
+                    f"already serves {unlisted} such AVS (management.maxUnlistedAvs)"
+                )
             settings, signer = self._new_avs(avs_address, image)
             if settings.verify_aggregator_signature and self._authenticator is None:
                 raise ValueError("the new AVS checks signatures but there is no authenticator")

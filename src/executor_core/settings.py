@@ -40,6 +40,30 @@ class DeploymentPolicy:
         return float(min(self.recreate_initial_delay * 2 ** (attempt - 1), self.recreate_max_delay))
 
 
+def _repository_prefixes(value: tuple[str, ...]) -> tuple[str, ...]:
+    if not isinstance(value, tuple) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("allowed repositories must be non-empty strings")
+    return tuple(v.rstrip("/") for v in value)
+
+
+@attrs.frozen
+class ManagementPolicy:
+    """What DeployArtifact may do: whoever calls it chooses an image to run on this host."""
+
+    max_unlisted_avs: int = attrs.field(default=4, validator=attrs.validators.ge(0))
+    """AVSs that DeployArtifact may add although the config does not name them."""
+    allowed_repositories: tuple[str, ...] = attrs.field(default=(), converter=_repository_prefixes)
+    """Registries (`ghcr.io`, `127.0.0.1:5000`) or repository prefixes (`ghcr.io/acme`) images
+    may come from; empty allows any."""
+
+    def allows(self, repository: str) -> bool:
+        """Whether an image of `repository` may be deployed."""
+        return not self.allowed_repositories or any(
+            repository == prefix or repository.startswith(prefix + "/")
+            for prefix in self.allowed_repositories
+        )
+
+
 @attrs.frozen
 class AvsSettings:
     """One AVS served by this executor: its performer image and its admission limits."""

@@ -264,6 +264,16 @@ async def test_stopping_reports_not_serving_and_refuses_new_calls(served) -> Non
         (errors.DeploymentTimeout("x"), grpc.StatusCode.DEADLINE_EXCEEDED),
         (errors.ImageNotFound("x"), grpc.StatusCode.NOT_FOUND),
         (errors.ContainerStartFailed("x"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.NotForThisOperator("x"), grpc.StatusCode.PERMISSION_DENIED),
+        (errors.NotInOperatorSet("x"), grpc.StatusCode.PERMISSION_DENIED),
+        (errors.OutputTooLarge("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (errors.ChainUnavailable("x"), grpc.StatusCode.UNAVAILABLE),
+        (errors.ChainDataError("x"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.OperatorSetNotConfigured("x"), grpc.StatusCode.FAILED_PRECONDITION),
+        (errors.TaskAlreadyProcessed("x"), grpc.StatusCode.ALREADY_EXISTS),
+        (errors.ManagementRefused("x"), grpc.StatusCode.PERMISSION_DENIED),
+        (errors.TooManyAvs("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (errors.Unimplemented("x"), grpc.StatusCode.UNIMPLEMENTED),
     ],
 )
 def test_every_core_error_has_its_status_code(error: Exception, code: grpc.StatusCode) -> None:

@@ -325,6 +325,13 @@ class StorageConfig:
     type: str = attrs.field(default="memory", validator=one_of("memory", "badger"))
 
 
+def _registry_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(
+        isinstance(v, str) and v and not v.startswith(("http://", "https://")) for v in value
+    ):
+        raise ValueError("must list registries such as ghcr.io or 127.0.0.1:5000 (no scheme)")
+
+
 @attrs.frozen(kw_only=True)
 class ManagementConfig:
     """Who may call the management API (DeployArtifact, ListPerformers, RemovePerformer)."""
@@ -332,6 +339,10 @@ class ManagementConfig:
     allow_remote_without_auth: bool = attrs.field(default=False, validator=is_bool)
     """Serve management calls from other hosts although they are not authenticated: whoever
     reaches the port can then run any image here. Off, only loopback callers are served."""
+    max_unlisted_avs: int = attrs.field(default=4, validator=int_in(0, 1000))
+    """AVSs that DeployArtifact may add although this file does not name them."""
+    allowed_registries: tuple[str, ...] = attrs.field(default=(), validator=_registry_list)
+    """Registries or repository prefixes DeployArtifact may deploy from; empty allows any."""
 
 
 @attrs.frozen(kw_only=True)

@@ -26,6 +26,7 @@ _CODES: tuple[tuple[type[BaseException], grpc.StatusCode], ...] = (
     (errors.OperatorSetNotConfigured, grpc.StatusCode.FAILED_PRECONDITION),
     (errors.TaskAlreadyProcessed, grpc.StatusCode.ALREADY_EXISTS),
     (errors.ManagementRefused, grpc.StatusCode.PERMISSION_DENIED),
+    (errors.TooManyAvs, grpc.StatusCode.RESOURCE_EXHAUSTED),
     (errors.Unimplemented, grpc.StatusCode.UNIMPLEMENTED),
     (errors.ShuttingDown, grpc.StatusCode.UNAVAILABLE),
     (errors.DeploymentInProgress, grpc.StatusCode.ALREADY_EXISTS),

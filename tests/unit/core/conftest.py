@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from typing import Any
 
+import attrs
 import pytest
 
 from executor_adapters.config import (
@@ -14,6 +15,7 @@ from executor_adapters.config import (
     EnvVarConfig,
     ExecutorConfig,
     HealthCheckConfig,
+    ManagementConfig,
     OperatorConfig,
     RecreateConfig,
     SigningCurve,
@@ -122,10 +124,13 @@ class Harness:
         network: str | None = None,
         timeout: float = 5,
         policy: DeploymentPolicy = FAST_POLICY,
+        management: ManagementConfig | None = None,
     ) -> Executor:
         """The executor as the app builds it (`build_core`), from a config made of the pieces."""
         chosen = settings or (self.settings(),)
         config = executor_config(chosen, network=network, timeout=timeout, policy=policy)
+        if management is not None:
+            config = attrs.evolve(config, management=management)
         executor = build_core(
             config,
             signers=dict.fromkeys(self.signer_curves, self.signer),

@@ -8,15 +8,18 @@ from collections.abc import Callable
 import attrs
 import pytest
 
-from executor_adapters.config import SigningCurve
+from executor_adapters.config import ManagementConfig, SigningCurve
+from executor_core.addresses import AvsAddress
 from executor_core.errors import (
     AvsNotFound,
     ContainerStartFailed,
     DeploymentInProgress,
     DeploymentTimeout,
     ImageNotFound,
+    ManagementRefused,
     PerformerNotFound,
     PerformerUnavailable,
+    TooManyAvs,
 )
 from executor_core.events import (
     DeploymentFailed,
@@ -275,3 +278,29 @@ async def test_configured_environment_variables_are_set_on_every_performer_conta
     await executor.start()
     [container] = harness.runtime.containers.values()
     assert container.spec.env == (("LOG_LEVEL", "debug"),)
+
+
+async def test_deploy_artifact_adds_no_more_unlisted_avs_than_allowed(harness: Harness) -> None:
+    executor = harness.build(harness.settings(), management=ManagementConfig(max_unlisted_avs=2))
+    await executor.start()
+    digest = PerformerImage("registry.example:5000/avs", digest="sha256:" + "ab" * 32)
+    for n in (1, 2):
+        await executor.deploy_artifact(AvsAddress.parse("0x" + f"{n:02x}" * 20), digest)
+    with pytest.raises(TooManyAvs, match="maxUnlistedAvs"):
+        await executor.deploy_artifact(AvsAddress.parse("0x" + "03" * 20), digest)
+    await executor.deploy_artifact(AVS, digest)  # the configured AVS does not count
+    assert len({view.avs_address for view in executor.list_performers()}) == 3
+
+
+async def test_deploy_artifact_takes_images_only_from_allowed_registries(
+    harness: Harness,
+) -> None:
+    allowed = ManagementConfig(allowed_registries=("127.0.0.1:5000", "ghcr.io/acme"))
+    executor = harness.build(harness.settings(), management=allowed)
+    await executor.start()
+    digest = "sha256:" + "ab" * 32
+    await executor.deploy_artifact(AVS, PerformerImage("127.0.0.1:5000/avs", digest=digest))
+    await executor.deploy_artifact(AVS, PerformerImage("ghcr.io/acme/avs", digest=digest))
+    for refused in ("ghcr.io/acmeevil/avs", "evil.example/avs", "127.0.0.1:50000/avs"):
+        with pytest.raises(ManagementRefused, match="registry_url"):
+            await executor.deploy_artifact(AVS, PerformerImage(refused, digest=digest))
