@@ -265,3 +265,27 @@ async def test_an_operator_may_open_management_to_other_hosts_explicitly(
         await channel.channel.close()
         await server.stop(0)
     assert len(listed.performers) == 1
+
+
+async def test_the_access_line_names_the_service_the_call_came_through(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
+    server = await serve(harness, management_port=None)
+    assert server.port is not None
+    channel = Channel(server.port)
+    caplog.set_level("INFO", logger="executor_adapters.grpc")
+    try:
+        for path in (G1 + "ListPerformers", G2 + "ListPerformers"):
+            await channel.call(path, pb.ListPerformersRequest(), pb.ListPerformersResponse)
+    finally:
+        await channel.channel.close()
+        await server.stop(0)
+    services = [
+        getattr(record, "grpc.service")
+        for record in caplog.records
+        if getattr(record, "grpc.method", "") == "ListPerformers"
+    ]
+    assert services == [
+        "eigenlayer.hourglass.v1.ExecutorService",
+        "eigenlayer.hourglass.v1.ExecutorManagementService",
+    ]

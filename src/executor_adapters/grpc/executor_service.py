@@ -203,8 +203,8 @@ class ExecutorServicer:
 _LOG_NAMES = {"task_id": "taskId", "avs_address": "avsAddress", "performer_id": "performerId"}
 
 
-def _request_fields(method: str, request: Any) -> dict[str, object]:
-    fields: dict[str, object] = {"grpc.service": SERVICE_NAME, "grpc.method": method}
+def _request_fields(service: str, method: str, request: Any) -> dict[str, object]:
+    fields: dict[str, object] = {"grpc.service": service, "grpc.method": method}
     for name, key in _LOG_NAMES.items():
         value = getattr(request, name, "")
         if value:
@@ -213,7 +213,12 @@ def _request_fields(method: str, request: Any) -> dict[str, object]:
 
 
 def _wrap(
-    method: str, handler: Handler[Any, Any], codec: Codec, *, access_level: int = logging.INFO
+    service: str,
+    method: str,
+    handler: Handler[Any, Any],
+    codec: Codec,
+    *,
+    access_level: int = logging.INFO,
 ) -> Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]:
     """Parse the body, map errors to status codes, log the call as one line at `access_level`.
 
@@ -241,12 +246,12 @@ def _wrap(
         except Exception as exc:
             code, message = status_for(exc)
             if code is grpc.StatusCode.INTERNAL:
-                log.exception("handler failed", extra=_request_fields(method, request))
+                log.exception("handler failed", extra=_request_fields(service, method, request))
             await context.abort(code, message)
             raise AssertionError("abort returned") from exc
         finally:
             if log.isEnabledFor(access_level):
-                fields = _request_fields(method, request)
+                fields = _request_fields(service, method, request)
                 fields["grpc.code"] = code.name
                 fields["grpc.time_ms"] = round((time.perf_counter() - started) * 1000, 2)
                 log.log(access_level, f"finished unary call with code {code.name}", extra=fields)
@@ -255,10 +260,14 @@ def _wrap(
 
 
 def _unary(
-    method: str, handler: Handler[Any, Any], codec: Codec, access_level: int = logging.INFO
+    service: str,
+    method: str,
+    handler: Handler[Any, Any],
+    codec: Codec,
+    access_level: int = logging.INFO,
 ) -> grpc.RpcMethodHandler[Any, Any]:
     return grpc.unary_unary_rpc_method_handler(
-        _wrap(method, handler, codec, access_level=access_level),
+        _wrap(service, method, handler, codec, access_level=access_level),
         request_deserializer=None,
         response_serializer=codec.serialize,
     )
@@ -268,13 +277,22 @@ def _management_methods(
     servicer: ExecutorServicer, *, second_generation: bool
 ) -> dict[str, grpc.RpcMethodHandler[Any, Any]]:
     listing = servicer.list_performers_g2 if second_generation else servicer.list_performers
+    service = MANAGEMENT_SERVICE_NAME if second_generation else SERVICE_NAME
     return {
         "DeployArtifact": _unary(
-            "DeployArtifact", servicer.deploy_artifact, _betterproto(pb.DeployArtifactRequest)
+            service,
+            "DeployArtifact",
+            servicer.deploy_artifact,
+            _betterproto(pb.DeployArtifactRequest),
         ),
-        "ListPerformers": _unary("ListPerformers", listing, _betterproto(pb.ListPerformersRequest)),
+        "ListPerformers": _unary(
+            service, "ListPerformers", listing, _betterproto(pb.ListPerformersRequest)
+        ),
         "RemovePerformer": _unary(
-            "RemovePerformer", servicer.remove_performer, _betterproto(pb.RemovePerformerRequest)
+            service,
+            "RemovePerformer",
+            servicer.remove_performer,
+            _betterproto(pb.RemovePerformerRequest),
         ),
     }
 
@@ -287,7 +305,7 @@ def executor_handler(
     methods: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     if submit:
         methods["SubmitTask"] = _unary(
-            "SubmitTask", servicer.submit_task, SUBMIT_TASK_CODEC, logging.DEBUG
+            SERVICE_NAME, "SubmitTask", servicer.submit_task, SUBMIT_TASK_CODEC, logging.DEBUG
         )
     if management:
         methods.update(_management_methods(servicer, second_generation=False))
@@ -298,6 +316,7 @@ def management_handler(servicer: ExecutorServicer) -> grpc.GenericRpcHandler:
     """ExecutorManagementService, the second generation's home of the management RPCs."""
     methods = _management_methods(servicer, second_generation=True)
     methods["GetChallengeToken"] = _unary(
+        MANAGEMENT_SERVICE_NAME,
         "GetChallengeToken",
         servicer.get_challenge_token,
         _betterproto(pb.GetChallengeTokenRequest),
