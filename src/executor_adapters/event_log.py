@@ -38,6 +38,8 @@ _LINES: dict[type, tuple[int, str]] = {
     ev.ShutdownStarted: (logging.INFO, "waiting for running tasks"),
     ev.TaskCompleted: (logging.INFO, "task completed"),
     ev.TaskFailed: (logging.WARNING, "task failed"),
+    ev.ManagementCallAuthenticated: (logging.INFO, "management call authenticated"),
+    ev.ManagementAuthRefused: (logging.WARNING, "management call refused: authentication failed"),
     ev.DuplicateTaskAnswered: (logging.INFO, "repeated task answered with its earlier result"),
     ev.TaskReadAtLatestBlock: (
         logging.INFO,

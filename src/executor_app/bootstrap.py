@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -33,6 +35,7 @@ from executor_adapters.signing.ecdsa.task_verifier import EcdsaTaskSignatureVeri
 from executor_adapters.signing.keccak import Keccak256Hasher
 from executor_adapters.storage import InMemoryProcessedTasks
 from executor_adapters.system import SystemClock, UuidIdSource
+from executor_app.management_keys import management_authenticator
 from executor_app.signers import (
     NEW_AVS_CURVE,
     Signers,
@@ -219,6 +222,7 @@ def build_core(
     processed_tasks: ProcessedTasks | None = None,
     instance_id: str | None = None,
     stop_grace: float = 10.0,
+    environ: Mapping[str, str] | None = None,
 ) -> Executor:
     """The core, wired from the config with no I/O of its own: the app builds it this way,
     and so do the tests (with fakes for any port).
@@ -226,6 +230,8 @@ def build_core(
     `signers` holds one signer per curve; each configured AVS takes its curve's for
     first-generation results, and second-generation results take the one of the curve
     KeyRegistrar gives the task's operator set. With `l1Chain` in the config, `chain` reads it.
+    A DeployArtifact's `value_from_env` copies from `environ`, the process environment unless
+    given, and only the variables `management.allowedValueFromEnv` lists.
     """
     ids = ids or UuidIdSource()
     events = EventHub()
@@ -288,7 +294,10 @@ def build_core(
         management=ManagementPolicy(
             max_unlisted_avs=config.management.max_unlisted_avs,
             allowed_repositories=config.management.allowed_registries,
+            allowed_value_from_env=config.management.allowed_value_from_env,
         ),
+        environment=os.environ if environ is None else environ,
+        management_auth=management_authenticator(config, signers, clock=deps.clock, events=events),
     )
 
 
@@ -327,6 +336,7 @@ async def build_executor(
     host: str = "0.0.0.0",
     port: int | None = None,
     management_port: int | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> ExecutorApp:
     """Build the executor from its config; any port given by keyword replaces the real adapter.
 
@@ -350,6 +360,7 @@ async def build_executor(
             task_verifier=task_verifier,
             chain=chain or opened,
             instance_id=instance_id,
+            environ=environ,
         )
     except BaseException:
         if opened is not None:

@@ -80,6 +80,16 @@ def _holds(block: BlsKeyConfig | None, curve: SigningCurve) -> bool:
     return stored in (None, curve.value)
 
 
+def management_curve(config: ExecutorConfig) -> SigningCurve | None:
+    """The operator key upstream's management clients sign with: ECDSA if configured, else
+    the BLS key when it is a BN254 one; None when there is neither."""
+    if config.operator.signing_keys.ecdsa is not None:
+        return SigningCurve.ECDSA
+    if _holds(_bls_block(config, SigningCurve.BN254), SigningCurve.BN254):
+        return SigningCurve.BN254
+    return None
+
+
 async def _load(config: ExecutorConfig, curve: SigningCurve) -> ResultSigner | None:
     if curve is SigningCurve.ECDSA:
         key = config.operator.signing_keys.ecdsa
@@ -108,6 +118,9 @@ async def load_signers(config: ExecutorConfig) -> dict[SigningCurve, ResultSigne
         needed.add(NEW_AVS_CURVE)
     if config.l1_chain is not None and config.operator.signing_keys.ecdsa is not None:
         needed.add(SigningCurve.ECDSA)  # second-generation operator sets may sign with ECDSA
+    auth = management_curve(config) if config.authentication_enabled else None
+    if auth is not None:
+        needed.add(auth)
     curves = sorted(needed, key=lambda c: c.value)
     loaded = await asyncio.gather(*(_load(config, curve) for curve in curves))
     signers = {c: s for c, s in zip(curves, loaded, strict=True) if s is not None}

@@ -28,7 +28,7 @@ from executor_core.live_performer import (
     PerformerLauncher,
     performer_view,
 )
-from executor_core.performers import PerformerId, PerformerImage, PerformerView
+from executor_core.performers import PerformerId, PerformerView, Release
 from executor_core.ports import ContainerEvent
 from executor_core.settings import AvsSettings
 from executor_core.task_gate import TaskGate
@@ -43,7 +43,7 @@ class AvsPerformer:
         self.settings = settings
         self._deps = deps
         self._avs = settings.avs_address
-        self._launcher = PerformerLauncher(self._avs, settings.health, deps, env=settings.env)
+        self._launcher = PerformerLauncher(self._avs, settings.health, deps)
         self._gate = TaskGate(settings.worker_count, settings.queue_size)
         self._slots = Slots()
         self._live: dict[PerformerId, LivePerformer] = {}
@@ -76,16 +76,17 @@ class AvsPerformer:
     # --- requests ---------------------------------------------------------------------------
 
     async def start(self) -> None:
-        """Deploy the configured image, the same way DeployArtifact does."""
-        await self.deploy(self.settings.image, self._new_id("deployment"))
+        """Deploy the configured image and variables, the same way DeployArtifact does."""
+        release = Release(self.settings.image, self.settings.env)
+        await self.deploy(release, self._new_id("deployment"))
 
-    async def deploy(self, image: PerformerImage, deployment_id: str) -> PerformerId:
-        """Stage the image, promote it once healthy and drain the old performer.
+    async def deploy(self, release: Release, deployment_id: str) -> PerformerId:
+        """Stage the release, promote it once healthy and drain the old performer.
 
         A caller that gives up (a cancelled call) takes the deployment down with it.
         """
         try:
-            return await self._request(deployment_id, dm.DeployRequested(deployment_id, image))
+            return await self._request(deployment_id, dm.DeployRequested(deployment_id, release))
         except asyncio.CancelledError:
             staging = self._staging.pop(deployment_id, None)
             if staging is not None:
@@ -169,7 +170,7 @@ class AvsPerformer:
                 case dm.Emit():
                     self._deps.events.emit(effect.event)
                 case dm.StartStaging():
-                    stage = self._stage(effect.deployment_id, effect.image)
+                    stage = self._stage(effect.deployment_id, effect.release)
                     self._staging[effect.deployment_id] = self._spawn(stage)
                 case dm.CancelStaging():
                     _cancel(self._staging.pop(effect.deployment_id, None))
@@ -201,14 +202,14 @@ class AvsPerformer:
         rollback_id = self._new_id("rollback")
         self._feed(dm.PerformerDown(performer_id, reason, now, rollback_id))
 
-    async def _stage(self, deployment_id: str, image: PerformerImage) -> None:
-        """Pull, start and health-check a deployment's image; report what happened."""
+    async def _stage(self, deployment_id: str, release: Release) -> None:
+        """Pull, start and health-check a deployment's release; report what happened."""
         performer_id = PerformerId.for_avs(self._avs, self._deps.ids.new_id())
         timeout = self._deps.policy.deployment_timeout
         try:
-            await self._launcher.pull(image)
+            await self._launcher.pull(release.image)
             async with asyncio.timeout(timeout):
-                live = await self._launcher.start(image, performer_id)
+                live = await self._launcher.start(release, performer_id)
                 self._live[performer_id] = live
                 self._feed(
                     dm.StagingStarted(deployment_id, performer_id, live.container.container_id)
@@ -244,7 +245,7 @@ class AvsPerformer:
         await asyncio.sleep(effect.delay)
         old = self._live.pop(effect.performer_id, None)
         try:
-            live = await self._launcher.replace(old, effect.image, effect.performer_id)
+            live = await self._launcher.replace(old, effect.release, effect.performer_id)
         except ExecutorError as exc:
             signal: dm.Signal = dm.RecreationFailed(effect.performer_id, effect.attempt, str(exc))
         else:

@@ -23,7 +23,11 @@
     ├── OperatorSetNotConfigured the operator set has no key curve, or no key for it is held
     ├── TaskAlreadyProcessed     the task id was processed with a different request
     ├── ManagementRefused        a management call the caller may not make (origin, registry)
+    ├── Unauthenticated          a management call's authentication is missing or does not verify
+    │   └── InvalidChallenge     its challenge token is malformed, unknown, used or expired
+    ├── TooManyChallenges        too many challenge tokens are outstanding
     ├── TooManyAvs               DeployArtifact would add more unlisted AVSs than allowed
+    ├── ExecutorVariableUnset    a deployment copies an executor variable that is not set
     ├── Unimplemented            the request asks for something this executor does not do
     ├── ShuttingDown             the executor no longer accepts work
     ├── DeploymentInProgress     the AVS already has a deployment running
@@ -128,8 +132,28 @@ class ManagementRefused(ExecutorError):
     """The caller may not use the management API from where it calls, or for this image."""
 
 
+class Unauthenticated(ExecutorError):
+    """A management call's authentication is missing, or its signature does not verify."""
+
+
+class InvalidChallenge(Unauthenticated):
+    """The challenge token is malformed, was never issued, was used already, or expired."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(f"invalid challenge token: {problem}")
+
+
+class TooManyChallenges(ExecutorError):
+    """So many challenge tokens are outstanding that issuing another could exhaust memory."""
+
+
 class TooManyAvs(ExecutorError):
     """DeployArtifact would add one more AVS than the config allows to be added."""
+
+
+class ExecutorVariableUnset(ExecutorError):
+    """A deployment's `value_from_env` names an allowed variable the executor's environment
+    does not set: the request is fine, the executor's environment is not ready for it."""
 
 
 class Unimplemented(ExecutorError):

@@ -182,6 +182,23 @@ class TaskFailed:
     duration_ms: float
 
 
+@attrs.frozen
+class ManagementCallAuthenticated:
+    """A management call's signature verified; `bound` when it covered the method and body."""
+
+    method: str
+    key: str
+    bound: bool
+
+
+@attrs.frozen
+class ManagementAuthRefused:
+    """A management call was refused because its authentication is missing or wrong."""
+
+    method: str
+    reason: str
+
+
 DomainEvent = (
     DeploymentStarted
     | PerformerStaged
@@ -202,6 +219,8 @@ DomainEvent = (
     | DuplicateTaskAnswered
     | TaskReadAtLatestBlock
     | TaskFailed
+    | ManagementCallAuthenticated
+    | ManagementAuthRefused
 )
 
 EventListener = Callable[[DomainEvent], None]

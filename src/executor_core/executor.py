@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import Awaitable, Callable, Mapping, Sequence
+from types import MappingProxyType
 from typing import TypeVar
 
 import attrs
@@ -35,7 +36,9 @@ from executor_core.events import (
 )
 from executor_core.g2_rules import G2Admission, G2Rules
 from executor_core.live_performer import PerformerDeps
-from executor_core.performers import PerformerId, PerformerImage, PerformerView
+from executor_core.management_auth import ManagementAuthenticator
+from executor_core.performer_env import RequestedEnv, merged, resolve
+from executor_core.performers import PerformerId, PerformerImage, PerformerView, Release
 from executor_core.ports import ResultSigner
 from executor_core.settings import AvsSettings, ManagementPolicy
 from executor_core.shared_runtime import SharedRuntime
@@ -78,6 +81,8 @@ class Executor:
         g2: G2Rules | None = None,
         dedupe: TaskDeduplicator | None = None,
         management: ManagementPolicy | None = None,
+        environment: Mapping[str, str] | None = None,
+        management_auth: ManagementAuthenticator | None = None,
     ) -> None:
         missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
         if missing:
@@ -99,7 +104,17 @@ class Executor:
         self._g2 = g2
         self._dedupe = dedupe
         self._management = management or ManagementPolicy()
+        self._environment: Mapping[str, str] = (
+            MappingProxyType({}) if environment is None else environment
+        )
+        """The executor process's variables, which a deployment's `value_from_env` may copy."""
+        self._management_auth = management_auth
         self._listed = frozenset(self._performers)
+
+    @property
+    def management_auth(self) -> ManagementAuthenticator | None:
+        """What management calls must be signed for; None when authentication is off."""
+        return self._management_auth
 
     @property
     def accepts_g2(self) -> bool:
@@ -286,14 +301,31 @@ class Executor:
                 f"task {task.task_id} did not finish within {budget:.3g} s"
             ) from None
 
-    async def deploy_artifact(self, avs_address: AvsAddress, image: PerformerImage) -> Deployment:
-        """Deploy an image blue-green for the AVS; an AVS not served yet gets a new slot."""
+    async def deploy_artifact(
+        self,
+        avs_address: AvsAddress,
+        image: PerformerImage,
+        *,
+        env: Sequence[RequestedEnv] = (),
+    ) -> Deployment:
+        """Deploy an image blue-green for the AVS; an AVS not served yet gets a new slot.
+
+        The new performer gets the AVS's configured variables, those `env` names replaced by
+        its values, and the other `env` variables after them (`performer_env.merged`); it keeps
+        them when its container is recreated, and a rollback to the performer it replaces
+        brings back that performer's variables.
+        """
         if not self._accepting:
             raise ShuttingDown("the executor is not accepting deployments")
         if not self._management.allows(image.repository):
             raise ManagementRefused(
                 f"registry_url: {image.repository} is not in management.allowedRegistries"
             )
+        requested = resolve(
+            env,
+            allowed=self._management.allowed_value_from_env,
+            environment=self._environment,
+        )
         performer = self._performers.get(avs_address)
         created = performer is None
         if performer is None:
@@ -313,7 +345,8 @@ class Executor:
             self._signers[avs_address] = signer
         deployment_id = f"deployment-{avs_address.value}-{self._deps.ids.new_id()}"
         try:
-            performer_id = await performer.deploy(image, deployment_id)
+            release = Release(image, merged(performer.settings.env, requested))
+            performer_id = await performer.deploy(release, deployment_id)
         except BaseException:
             if created and performer.empty:
                 self._performers.pop(avs_address, None)

@@ -22,6 +22,7 @@ from executor_core.performers import (
     PerformerId,
     PerformerImage,
     PerformerView,
+    Release,
     RunningContainer,
 )
 from executor_core.ports import (
@@ -80,6 +81,7 @@ class LivePerformer:
 def performer_view(avs: AvsAddress, member: Member, live: LivePerformer | None) -> PerformerView:
     """A performer as ListPerformers reports it: healthy only while staged or in service."""
     up = live is not None and member.phase in (Phase.IN_SERVICE, Phase.STAGED)
+    digest = member.image.digest or (live.container.image_digest if live is not None else "")
     return PerformerView(
         performer_id=member.performer_id,
         avs_address=avs,
@@ -89,6 +91,7 @@ def performer_view(avs: AvsAddress, member: Member, live: LivePerformer | None) 
         resource_healthy=up and live is not None and live.resource_healthy,
         application_healthy=up and live is not None and live.application_healthy,
         last_health_check=live.last_health_check if live else None,
+        digest=digest,
     )
 
 
@@ -110,16 +113,8 @@ class PerformerDeps:
 class PerformerLauncher:
     """Pulls images, starts performer containers, waits for them to serve, removes them."""
 
-    def __init__(
-        self,
-        avs: AvsAddress,
-        health: HealthPolicy,
-        deps: PerformerDeps,
-        *,
-        env: tuple[tuple[str, str], ...] = (),
-    ) -> None:
+    def __init__(self, avs: AvsAddress, health: HealthPolicy, deps: PerformerDeps) -> None:
         self._avs = avs
-        self._env = env
         self._health = health
         self._deps = deps
 
@@ -134,15 +129,16 @@ class PerformerLauncher:
                 f"pulling {image.reference} did not finish within {timeout:g} s"
             ) from None
 
-    async def start(self, image: PerformerImage, performer_id: PerformerId) -> LivePerformer:
-        """Start a container for the performer and open its client; not yet ready."""
+    async def start(self, release: Release, performer_id: PerformerId) -> LivePerformer:
+        """Start a container of the release for the performer and open its client; not yet
+        ready."""
         deps = self._deps
         spec = ContainerSpec(
-            image=image,
+            image=release.image,
             name=container_name(self._avs, deps.ids.new_id()),
             labels=performer_labels(deps.instance_id, self._avs, performer_id),
             network=deps.network,
-            env=self._env,
+            env=release.env,
         )
         container = await deps.runtime.start_container(spec)
         return LivePerformer(performer_id, container, deps.connector.connect(container.endpoint))
@@ -165,13 +161,13 @@ class PerformerLauncher:
             await asyncio.sleep(READY_POLL_SECONDS)
 
     async def replace(
-        self, old: LivePerformer | None, image: PerformerImage, performer_id: PerformerId
+        self, old: LivePerformer | None, release: Release, performer_id: PerformerId
     ) -> LivePerformer:
         """Remove a dead performer's container and start a new one under the same id, healthy
         within the startup timeout; a new container that fails is removed too."""
         if old is not None:
             await self.remove(old.container.container_id, client=old.client)
-        live = await self.start(image, performer_id)
+        live = await self.start(release, performer_id)
         try:
             async with asyncio.timeout(self._health.startup_timeout):
                 await self.wait_until_ready(live)

@@ -85,6 +85,23 @@ class Endpoint:
         return f"{self.host}:{self.port}"
 
 
+Env = tuple[tuple[str, str], ...]
+"""Environment variables of a performer container, `(name, value)` in order; values may be
+secrets, so every attribute holding one is left out of reprs."""
+
+
+@attrs.frozen
+class Release:
+    """What one deployment deploys: the image, and the environment its containers get.
+
+    A performer keeps its release for life, so a container recreated under the same performer
+    id, or a rollback to the previous performer's release, runs with the same variables.
+    """
+
+    image: PerformerImage
+    env: Env = attrs.field(default=(), repr=False)
+
+
 @attrs.frozen
 class ContainerSpec:
     """Everything the runtime needs to start one performer container."""
@@ -93,7 +110,7 @@ class ContainerSpec:
     name: str
     labels: dict[str, str] = attrs.field(factory=dict)
     network: str | None = None
-    env: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+    env: Env = attrs.field(default=(), repr=False)
     """Environment variables of the performer, in order (values may be secrets)."""
 
 
@@ -104,6 +121,10 @@ class RunningContainer:
     container_id: str
     name: str
     endpoint: Endpoint
+    image_digest: str = ""
+    """The repository digest (`sha256:…`) of the image the container runs, as the image's
+    registry knows it; empty when the engine knows none (an image built locally, never pushed
+    or pulled)."""
 
 
 @attrs.frozen
@@ -118,3 +139,7 @@ class PerformerView:
     resource_healthy: bool
     application_healthy: bool
     last_health_check: datetime | None
+    digest: str = ""
+    """The repository digest of the image the performer runs: the image's own when it was
+    deployed by digest, else the one the engine reported for its container; empty when none
+    is known (an image built locally)."""

@@ -68,7 +68,10 @@ class ContainerRuntime(Protocol):
     async def start_container(self, spec: ContainerSpec) -> RunningContainer:
         """Create and start a container and wait until it runs with its port published.
 
-        A container that fails on the way is removed before the error is raised.
+        The result carries the repository digest of the image the container runs, as the
+        image's registry knows it (for an image by tag, the digest the pull recorded); empty
+        when the engine knows none, as for an image built locally. A container that fails on
+        the way is removed before the error is raised.
         """
         ...
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import attrs
 
 from executor_core.addresses import AvsAddress
-from executor_core.performers import PerformerImage
+from executor_core.performers import Env, PerformerImage
 
 
 @attrs.frozen
@@ -46,6 +48,12 @@ def _repository_prefixes(value: tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v.rstrip("/") for v in value)
 
 
+def _names(value: Iterable[str]) -> frozenset[str]:
+    if isinstance(value, str) or not all(isinstance(v, str) and v for v in value):
+        raise ValueError("allowed variables must be a collection of non-empty names")
+    return frozenset(value)
+
+
 @attrs.frozen
 class ManagementPolicy:
     """What DeployArtifact may do: whoever calls it chooses an image to run on this host."""
@@ -55,6 +63,9 @@ class ManagementPolicy:
     allowed_repositories: tuple[str, ...] = attrs.field(default=(), converter=_repository_prefixes)
     """Registries (`ghcr.io`, `127.0.0.1:5000`) or repository prefixes (`ghcr.io/acme`) images
     may come from; empty allows any."""
+    allowed_value_from_env: frozenset[str] = attrs.field(default=frozenset(), converter=_names)
+    """Executor variables a deployment's `value_from_env` may copy into its container; empty
+    allows none (the variables the config's own `envs` copy are the operator's, and need none)."""
 
     def allows(self, repository: str) -> bool:
         """Whether an image of `repository` may be deployed."""
@@ -75,7 +86,8 @@ class AvsSettings:
     health: HealthPolicy = attrs.field(factory=HealthPolicy)
     verify_aggregator_signature: bool = True
     """Refuse tasks that the AVS's aggregator did not sign; off only when asked explicitly."""
-    env: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
-    """Environment variables every performer container of the AVS gets."""
+    env: Env = attrs.field(default=(), repr=False)
+    """The configured environment variables of the AVS's performers; a deployment's own
+    variables replace those of the same name (`performer_env.merged`)."""
     accepts_g1: bool = True
     """Serve first-generation (version 0) tasks, whose aggregator signature is replayable."""

@@ -273,6 +273,7 @@ async def test_stopping_reports_not_serving_and_refuses_new_calls(served) -> Non
         (errors.TaskAlreadyProcessed("x"), grpc.StatusCode.ALREADY_EXISTS),
         (errors.ManagementRefused("x"), grpc.StatusCode.PERMISSION_DENIED),
         (errors.TooManyAvs("x"), grpc.StatusCode.RESOURCE_EXHAUSTED),
+        (errors.ExecutorVariableUnset("x"), grpc.StatusCode.FAILED_PRECONDITION),
         (errors.Unimplemented("x"), grpc.StatusCode.UNIMPLEMENTED),
     ],
 )

@@ -11,6 +11,7 @@ from executor_adapters.config.errors import ConfigError
 from executor_adapters.config.loader import load_config, parse_config
 from executor_adapters.config.schema import (
     AggregatorPeerConfig,
+    AuthorizedKeyConfig,
     AvsPerformerConfig,
     BlsKeyConfig,
     ContractOverrides,
@@ -38,6 +39,7 @@ from executor_adapters.config.schema import (
 __all__ = [
     "PASSWORD_ENV",
     "AggregatorPeerConfig",
+    "AuthorizedKeyConfig",
     "AvsPerformerConfig",
     "BlsKeyConfig",
     "ConfigError",

@@ -21,15 +21,30 @@ def problems(config: ExecutorConfig) -> list[str]:
         *_performer_problems(config),
         *_peering_problems(config),
         *_key_problems(config),
+        *_management_problems(config),
     ]
 
 
 def ignored_values(config: ExecutorConfig) -> list[IgnoredKey]:
     """Keys whose value, rather than presence, has no effect here."""
+    ignored = []
     if config.storage.type == "badger":
         reason = "tasks are deduplicated in memory; durable storage is not implemented yet"
-        return [IgnoredKey(path="storage.type", reason=reason)]
-    return []
+        ignored.append(IgnoredKey(path="storage.type", reason=reason))
+    management = config.management
+    if config.authentication_enabled:
+        if management.allow_remote_without_auth:
+            reason = "authentication is on, so every caller must sign its management calls"
+            ignored.append(IgnoredKey(path="management.allowRemoteWithoutAuth", reason=reason))
+    else:
+        reason = "authentication.enabled is false, so no management call is signed"
+        for key, given in (
+            ("authorizedKeys", bool(management.authorized_keys)),
+            ("requireRequestBinding", management.require_request_binding),
+        ):
+            if given:
+                ignored.append(IgnoredKey(path=f"management.{key}", reason=reason))
+    return ignored
 
 
 def _performer_problems(config: ExecutorConfig) -> list[str]:
@@ -75,3 +90,24 @@ def _key_problems(config: ExecutorConfig) -> list[str]:
         for index, entry in enumerate(config.avs_performers)
         if not available[entry.signing_curve]
     ]
+
+
+def _management_problems(config: ExecutorConfig) -> list[str]:
+    """Each authorised key is one key; with authentication on, some key must be able to sign."""
+    found = [
+        f"management.authorizedKeys[{index}]: give exactly one of ecdsaAddress and bn254PublicKey"
+        for index, key in enumerate(config.management.authorized_keys)
+        if (key.ecdsa_address is None) == (key.bn254_public_key is None)
+    ]
+    keys = config.operator.signing_keys
+    if (
+        config.authentication_enabled
+        and keys.ecdsa is None
+        and keys.bls is None
+        and not config.management.authorized_keys
+    ):
+        found.append(
+            "authentication.enabled: no key could sign management calls; give "
+            "operator.signingKeys.ecdsa or .bls, or list management.authorizedKeys"
+        )
+    return found

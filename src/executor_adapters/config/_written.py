@@ -25,8 +25,8 @@ from executor_adapters.config._validators import (
     optional,
 )
 from executor_adapters.config.schema import (
-    AUTHENTICATION_PROBLEM,
     AggregatorPeerConfig,
+    AuthorizedKeyConfig,
     AvsPerformerConfig,
     BlsKeyConfig,
     ContractOverrides,
@@ -47,12 +47,6 @@ from executor_adapters.config.schema import (
     StorageConfig,
 )
 from executor_core.performers import PerformerImage
-
-
-def _authentication_off(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if value is True:
-        raise ValueError(AUTHENTICATION_PROBLEM)
-
 
 _count = optional(int_in(0))
 _flag = optional(is_bool)
@@ -177,7 +171,7 @@ class BadgerBlock:
 
 @attrs.frozen(kw_only=True)
 class AuthenticationBlock:
-    enabled: bool = attrs.field(default=False, validator=[is_bool, _authentication_off])
+    enabled: bool = attrs.field(default=False, validator=is_bool)
 
 
 @attrs.frozen
@@ -269,6 +263,7 @@ BLOCKS: frozenset[type] = frozenset(
         StorageConfig,
         DeduplicationConfig,
         ManagementConfig,
+        AuthorizedKeyConfig,
         ImageBlock,
         BlsKeyBlock,
         EcdsaKeyBlock,

@@ -22,7 +22,8 @@ Semantics that differ from upstream or are ours (docs/configuration.md has the f
 - `workerCount` bounds how many tasks one AVS runs at once (G1 parsed it and ignored it), and
   `signingCurve` picks the result-signing key (G1 always signed BN254; G2 dropped the key).
 - G1 tasks are accepted per AVS by `ExecutorConfig.accepts_g1`, G2 tasks when `l1Chain` is set.
-- `authentication.enabled: true` is refused until challenge authentication exists.
+- `authentication.enabled: true` turns on challenge authentication of the management API; it
+  also accepts `management.authorizedKeys`, and `management.requireRequestBinding` is ours.
 - Our additions: `taskQueueSize`, `health.*`, `verifyAggregatorSignature`,
   `aggregatorPeersFile`, `shutdownGracePeriod`, `taskTimeout`, `maxMessageSize`, `logging.*`,
   `deployment.*`, `deduplication.*`, `l1Chain.{timeout, contracts}`, `acceptG1Tasks`.
@@ -61,10 +62,6 @@ MAX_MESSAGE_SIZE_LIMIT = 2**31 - 1
 MAX_CHAIN_ID = 2**64 - 1
 G2_PUBLIC_KEY_SIZE = 128
 PUBLIC_KEY_PROBLEM = "must be 256 hex digits (a 128-byte G2 point), 0x optional"
-AUTHENTICATION_PROBLEM = (
-    "challenge authentication of the management API is not implemented yet; "
-    "remove it or set it to false"
-)
 DEPLOYMENT_MODES = ("docker", "kubernetes")
 _NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 
@@ -135,12 +132,6 @@ def _deployment_mode(_: object, __: attrs.Attribute[Any], value: object) -> None
         raise ValueError("deploymentMode kubernetes is not supported yet")
     if value != "docker":
         raise ValueError(choices_problem(DEPLOYMENT_MODES))
-
-
-def _authentication_off(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    """Refuse `true`: an operator must not believe the management API is protected."""
-    if value is True:
-        raise ValueError(AUTHENTICATION_PROBLEM)
 
 
 @attrs.frozen(kw_only=True)
@@ -325,11 +316,43 @@ class StorageConfig:
     type: str = attrs.field(default="memory", validator=one_of("memory", "badger"))
 
 
+def _env_name_list(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple):
+        raise ValueError("must list environment variable names")
+    for name in value:
+        try:
+            env_name(_, attribute, name)
+        except ValueError:
+            raise ValueError(
+                f"{str(name)[:80]!r} is not an environment variable name "
+                "(letters, digits, _; no leading digit)"
+            ) from None
+
+
 def _registry_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
     if not isinstance(value, tuple) or not all(
         isinstance(v, str) and v and not v.startswith(("http://", "https://")) for v in value
     ):
         raise ValueError("must list registries such as ghcr.io or 127.0.0.1:5000 (no scheme)")
+
+
+@attrs.frozen(kw_only=True)
+class AuthorizedKeyConfig:
+    """A key besides the operator's whose signatures authorise management calls; exactly one
+    of the two keys is given (the loader's rule)."""
+
+    ecdsa_address: Address | None = attrs.field(default=None, validator=_maybe_address)
+    bn254_public_key: bytes | None = attrs.field(
+        default=None, validator=optional(_g2_public_key), repr=False
+    )
+    """128-byte G2 point (x.a1, x.a0, y.a1, y.a0), as `executor keys show` prints it."""
+    name: str = attrs.field(default="", validator=is_str)
+    """How logs name the key (`ops-laptop`); its position in the list when empty."""
+
+
+def _key_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, AuthorizedKeyConfig) for v in value):
+        raise ValueError("must be a list of {ecdsaAddress} or {bn254PublicKey} mappings")
 
 
 @attrs.frozen(kw_only=True)
@@ -343,6 +366,14 @@ class ManagementConfig:
     """AVSs that DeployArtifact may add although this file does not name them."""
     allowed_registries: tuple[str, ...] = attrs.field(default=(), validator=_registry_list)
     """Registries or repository prefixes DeployArtifact may deploy from; empty allows any."""
+    allowed_value_from_env: tuple[str, ...] = attrs.field(default=(), validator=_env_name_list)
+    """Executor variables a DeployArtifact's `env[].value_from_env` may copy into a container;
+    empty allows none. The `envs[].valueFromEnv` of this file need no listing."""
+    authorized_keys: tuple[AuthorizedKeyConfig, ...] = attrs.field(default=(), validator=_key_list)
+    """With authentication on, keys besides the operator's that may sign management calls."""
+    require_request_binding: bool = attrs.field(default=False, validator=is_bool)
+    """Accept only signatures that cover the method and request (our client's bound form);
+    upstream's clients sign the token alone and are then refused."""
 
 
 @attrs.frozen(kw_only=True)
@@ -389,10 +420,8 @@ class ExecutorConfig:
     )
     """Set, the executor serves G2 tasks and may read aggregator peers from chain."""
     storage: StorageConfig = attrs.field(factory=StorageConfig)
-    authentication_enabled: bool = attrs.field(
-        default=False, validator=[is_bool, _authentication_off]
-    )
-    """The file's `authentication.enabled`; only false until challenge authentication exists."""
+    authentication_enabled: bool = attrs.field(default=False, validator=is_bool)
+    """The file's `authentication.enabled`: management calls must carry a challenge signature."""
     deduplication: DeduplicationConfig = attrs.field(factory=DeduplicationConfig)
     management: ManagementConfig = attrs.field(factory=ManagementConfig)
     shutdown_grace_period: float = attrs.field(default=10.0, validator=positive_seconds)

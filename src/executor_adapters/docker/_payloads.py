@@ -26,6 +26,7 @@ __all__ = [
     "events_since",
     "image_is_present",
     "network_config",
+    "repo_digest",
 ]
 
 LOOPBACK = "127.0.0.1"
@@ -69,6 +70,8 @@ class ContainerState:
     status: str
     exit_code: int | None
     host_port: int | None
+    image_id: str = ""
+    """The id (`sha256:…` of its config) of the image the container was created from."""
 
     @property
     def exited(self) -> bool:
@@ -91,6 +94,7 @@ class ContainerState:
             status=str(state.get("Status", "")),
             exit_code=exit_code if isinstance(exit_code, int) else None,
             host_port=host_port,
+            image_id=str(info.get("Image") or ""),
         )
 
 
@@ -111,6 +115,26 @@ def image_is_present(info: Mapping[str, Any], reference: str) -> bool:
     field = "RepoDigests" if "@" in reference else "RepoTags"
     wanted = _familiar(reference)
     return any(_familiar(known) == wanted for known in info.get(field) or ())
+
+
+def repo_digest(info: Mapping[str, Any], repository: str, *, preferred: str = "") -> str:
+    """Return the digest inspected image data gives for `repository` in its RepoDigests.
+
+    That is the manifest digest the registry serves, which a pull by tag or by digest records.
+    `preferred` wins when it is among them (an image pushed as several manifests); an image
+    built locally and never pushed or pulled has none, and gives "".
+    """
+    wanted = _familiar(repository)
+    found = [
+        digest
+        for name, _, digest in (
+            str(known).partition("@") for known in info.get("RepoDigests") or ()
+        )
+        if digest and _familiar(name) == wanted
+    ]
+    if preferred and preferred in found:
+        return preferred
+    return found[0] if found else ""
 
 
 _EVENT_KINDS = {kind.value: kind for kind in ContainerEventKind}

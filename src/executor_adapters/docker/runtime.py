@@ -26,6 +26,7 @@ from executor_adapters.docker._payloads import (
     events_since,
     image_is_present,
     network_config,
+    repo_digest,
 )
 from executor_core.errors import (
     ContainerNotFound,
@@ -157,7 +158,9 @@ class AiodockerContainerRuntime:
         """Pull the image if needed, create and start the container, and wait until it serves.
 
         A container that fails after creation, including by cancellation, is force-removed before
-        the error propagates, so a failed start leaves nothing behind.
+        the error propagates, so a failed start leaves nothing behind. The result carries the
+        repository digest of the image the container was created from (by image id, so a tag
+        that moved meanwhile cannot mislead it).
         """
         docker = self._client()
         await self._ensure_image(docker, spec.image.reference)
@@ -173,11 +176,28 @@ class AiodockerContainerRuntime:
                 failed=ContainerStartFailed,
             ):
                 await _engine_answer(container.start())
-            host_port = await self._wait_until_serving(container, spec.name)
+            state = await self._wait_until_serving(container, spec.name)
+            digest = await self._repo_digest(docker, state.image_id, spec.image)
         except BaseException:
             await self._discard(container)
             raise
-        return RunningContainer(container.id, spec.name, Endpoint(LOOPBACK, host_port))
+        assert state.host_port is not None
+        return RunningContainer(
+            container.id, spec.name, Endpoint(LOOPBACK, state.host_port), image_digest=digest
+        )
+
+    @staticmethod
+    async def _repo_digest(docker: aiodocker.Docker, image_id: str, image: PerformerImage) -> str:
+        """The digest the engine records for `image`'s repository on the image `image_id`.
+
+        It is reported, not acted on, so an image that cannot be inspected (removed by force
+        since the container was created) gives the digest the image was asked for by, if any.
+        """
+        info: Mapping[str, Any] = {}
+        if image_id:
+            with contextlib.suppress(ContainerRuntimeError), translate_errors("inspect image"):
+                info = await docker.images.inspect(image_id)
+        return repo_digest(info, image.repository, preferred=image.digest) or image.digest
 
     async def _ensure_image(self, docker: aiodocker.Docker, reference: str) -> None:
         try:
@@ -194,8 +214,9 @@ class AiodockerContainerRuntime:
         ):
             await docker.images.pull(reference)
 
-    async def _wait_until_serving(self, container: DockerContainer, name: str) -> int:
-        """Return the loopback host port once the container runs and still runs a poll later.
+    async def _wait_until_serving(self, container: DockerContainer, name: str) -> ContainerState:
+        """Return the state, with the loopback host port, once the container runs and still runs
+        with that port a poll later.
 
         Requiring a second sighting catches processes that die at once, which would otherwise
         pass the first inspection and be reported as a crash a moment after the start succeeded.
@@ -208,7 +229,7 @@ class AiodockerContainerRuntime:
                 state = ContainerState.from_inspect(await container.show())
             if state.running and state.host_port is not None:
                 if state.host_port == seen_port:
-                    return seen_port
+                    return state
                 seen_port = state.host_port
             elif state.exited:
                 raise ContainerStartFailed(

@@ -4,13 +4,25 @@ here each problem becomes `InvalidArgument` naming the wire field it came from."
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from executor_core.addresses import Address, AvsAddress
 from executor_core.errors import InvalidArgument
+from executor_core.performer_env import MAX_ENTRIES, EnvProblem, RequestedEnv, check_requested
 from executor_core.performers import PerformerId, PerformerImage
 from executor_core.tasks import G2_VERSION, G2Envelope, Task, TaskId
+from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
-__all__ = ["parse_artifact", "parse_avs_address", "parse_performer_id", "parse_task"]
+__all__ = [
+    "parse_artifact",
+    "parse_avs_address",
+    "parse_env",
+    "parse_performer_id",
+    "parse_task",
+    "refuse_kubernetes",
+]
+
+_DOCKER_ONLY = "Kubernetes mode is not supported; performers run on Docker"
 
 
 def _required(field: str, value: str) -> str:
@@ -139,3 +151,39 @@ def parse_artifact(registry_url: str, digest: str) -> PerformerImage:
 
 def parse_performer_id(value: str) -> PerformerId:
     return PerformerId(_required("performer_id", value))
+
+
+def parse_env(entries: Sequence[pb.PerformerEnv]) -> tuple[RequestedEnv, ...]:
+    """A DeployArtifact's `env` as the core's values; each problem names its entry's field.
+
+    The limits and rules are `executor_core.performer_env`'s. Whether a `value_from_env` may
+    be copied, and what it holds, the core decides: it needs the config and the environment.
+    """
+    if len(entries) > MAX_ENTRIES:
+        raise InvalidArgument(
+            "env", f"has {len(entries)} entries; at most {MAX_ENTRIES} are allowed"
+        )
+    parsed: list[RequestedEnv] = []
+    for index, entry in enumerate(entries):
+        where = f"env[{index}]"
+        if entry.kubernetes_env is not None:
+            raise InvalidArgument(f"{where}.kubernetes_env", _DOCKER_ONLY)
+        try:
+            parsed.append(
+                RequestedEnv(
+                    name=entry.name, value=entry.value, value_from_env=entry.value_from_env
+                )
+            )
+        except EnvProblem as exc:
+            raise InvalidArgument(
+                f"{where}.{exc.field}" if exc.field else where, exc.problem
+            ) from None
+    check_requested(parsed)
+    return tuple(parsed)
+
+
+def refuse_kubernetes(kubernetes: pb.KubernetesConfig | None) -> None:
+    """DeployArtifact's `kubernetes` (a service account) has no meaning on Docker: refuse it
+    rather than let the caller believe it took effect."""
+    if kubernetes is not None:
+        raise InvalidArgument("kubernetes", _DOCKER_ONLY)

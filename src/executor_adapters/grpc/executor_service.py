@@ -6,7 +6,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import attrs
 import betterproto2
@@ -16,13 +16,18 @@ from executor_adapters.grpc import task_messages
 from executor_adapters.grpc._requests import (
     parse_artifact,
     parse_avs_address,
+    parse_env,
     parse_performer_id,
     parse_task,
+    refuse_kubernetes,
 )
 from executor_adapters.grpc.peers import is_local_peer
 from executor_adapters.grpc.status_mapping import status_for
+from executor_adapters.grpc.wire_records import without_field
+from executor_adapters.signing.keccak import keccak256
 from executor_core.errors import InvalidArgument, ManagementRefused, Unimplemented
 from executor_core.executor import Executor
+from executor_core.management_auth import AuthProof, ManagementAuthenticator, ManagementCall
 from executor_core.performers import PerformerView
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
@@ -45,13 +50,27 @@ class Codec:
     serialize: Callable[[Any], bytes]
 
 
-def _betterproto(request_type: type[betterproto2.Message]) -> Codec:
+M = TypeVar("M", bound=betterproto2.Message)
+
+
+@attrs.frozen
+class Received(Generic[M]):
+    """A management request and what a bound signature covers: keccak256 of its body without
+    the `auth` field, as the bytes arrived (`executor_core.management_messages`)."""
+
+    message: M
+    body_digest: bytes
+
+
+def _betterproto(request_type: type[M]) -> Codec:
     """A betterproto2 message whose body upb checks first (betterproto2 accepts garbage)."""
     strict = task_messages.message_class(f"eigenlayer.hourglass.v1.{request_type.__name__}")
+    auth = strict.DESCRIPTOR.fields_by_name.get("auth")
 
-    def parse(body: bytes) -> betterproto2.Message:
+    def parse(body: bytes) -> Received[M]:
         strict.FromString(body)
-        return request_type.FromString(body)
+        unsigned = body if auth is None else without_field(body, auth.number)
+        return Received(request_type.FromString(body), keccak256(unsigned))
 
     return Codec(request_type.__name__, parse, bytes)
 
@@ -69,9 +88,15 @@ def rfc3339(moment: datetime | None) -> str:
 
 
 def performer_message(view: PerformerView, *, second_generation: bool = False) -> pb.Performer:
-    """A performer as each generation reports it: the first puts the tag in `artifact_digest`
-    when there is no digest, the second keeps them apart in `artifact_digest`/`artifact_tag`."""
-    digest = view.image.digest
+    """A performer as each generation reports it.
+
+    `artifact_digest` is the repository digest of the image the performer runs, as its
+    registry knows it (the engine's RepoDigests for the repository, or the digest it was
+    deployed by), also for an image deployed by tag. When none is known (an image built
+    locally and never pushed), the first generation puts the tag there, as upstream's did, and
+    the second leaves it empty. `artifact_tag` is the tag, where there is one.
+    """
+    digest = view.digest
     return pb.Performer(
         performer_id=view.performer_id.value,
         avs_address=view.avs_address.value,
@@ -86,13 +111,6 @@ def performer_message(view: PerformerView, *, second_generation: bool = False) -
     )
 
 
-def _refuse_auth(auth: object) -> None:
-    """Management authentication is off: a request that carries it is refused, as upstream
-    does, rather than letting the caller believe its signature was checked."""
-    if auth is not None:
-        raise Unimplemented("auth: authentication is not enabled on this executor")
-
-
 REMOTE_REFUSED = (
     "management calls are served to callers on this host only while management authentication "
     "is off; call from the executor's host (for example through an SSH tunnel), or set "
@@ -103,15 +121,40 @@ REMOTE_REFUSED = (
 class ExecutorServicer:
     """Adapts the core Executor to the Hourglass ExecutorService.
 
-    Management calls (DeployArtifact can run any image on this host) are answered only for
-    loopback and Unix-socket callers unless `open_management` says otherwise.
+    Management calls (DeployArtifact can run any image on this host) need a signature when an
+    `authenticator` is given, checked before anything else about the request. Without one they
+    are answered only for loopback and Unix-socket callers, unless `open_management` says
+    otherwise, and a request that carries `auth` is refused rather than letting the caller
+    believe its signature was checked (as upstream does).
     """
 
-    def __init__(self, executor: Executor, *, open_management: bool = False) -> None:
+    def __init__(
+        self,
+        executor: Executor,
+        *,
+        open_management: bool = False,
+        authenticator: ManagementAuthenticator | None = None,
+    ) -> None:
         self._executor = executor
         self._open_management = open_management
+        self._authenticator = authenticator
 
-    def _admit_management(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
+    async def _admit(
+        self,
+        method: str,
+        received: Received[Any],
+        context: grpc.aio.ServicerContext[Any, Any],
+    ) -> None:
+        auth = received.message.auth
+        if self._authenticator is None:
+            self._admit_unauthenticated(context)
+            if auth is not None:
+                raise Unimplemented("auth: authentication is not enabled on this executor")
+            return
+        proof = None if auth is None else AuthProof(auth.challenge_token, auth.signature)
+        await self._authenticator.authenticate(proof, ManagementCall(method, received.body_digest))
+
+    def _admit_unauthenticated(self, context: grpc.aio.ServicerContext[Any, Any]) -> None:
         if not self._open_management and not is_local_peer(context.peer() or ""):
             raise ManagementRefused(REMOTE_REFUSED)
 
@@ -143,21 +186,24 @@ class ExecutorServicer:
         )
 
     async def list_performers(
-        self, request: pb.ListPerformersRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self,
+        received: Received[pb.ListPerformersRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> pb.ListPerformersResponse:
-        self._admit_management(context)
-        return self._list(request, second_generation=False)
+        await self._admit("ListPerformers", received, context)
+        return self._list(received.message, second_generation=False)
 
     async def list_performers_g2(
-        self, request: pb.ListPerformersRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self,
+        received: Received[pb.ListPerformersRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> pb.ListPerformersResponse:
-        self._admit_management(context)
-        return self._list(request, second_generation=True)
+        await self._admit("ListPerformers", received, context)
+        return self._list(received.message, second_generation=True)
 
     def _list(
         self, request: pb.ListPerformersRequest, *, second_generation: bool
     ) -> pb.ListPerformersResponse:
-        _refuse_auth(request.auth)
         avs = parse_avs_address(request.avs_address) if request.avs_address else None
         views = self._executor.list_performers(avs)
         return pb.ListPerformersResponse(
@@ -165,24 +211,30 @@ class ExecutorServicer:
         )
 
     async def get_challenge_token(
-        self, request: pb.GetChallengeTokenRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self,
+        received: Received[pb.GetChallengeTokenRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> pb.GetChallengeTokenResponse:
-        self._admit_management(context)
-        raise Unimplemented("authentication is not enabled on this executor")
+        if self._authenticator is None:
+            self._admit_unauthenticated(context)
+            raise Unimplemented("authentication is not enabled on this executor")
+        challenge = self._authenticator.challenge(received.message.operator_address)
+        return pb.GetChallengeTokenResponse(
+            challenge_token=challenge.token, expires_at=challenge.expires_at
+        )
 
     async def deploy_artifact(
-        self, request: pb.DeployArtifactRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self,
+        received: Received[pb.DeployArtifactRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> pb.DeployArtifactResponse:
-        self._admit_management(context)
-        _refuse_auth(request.auth)
-        if request.env:
-            raise Unimplemented(
-                "env: environment variables through DeployArtifact are not supported yet; "
-                "set them in avsPerformers[].envs"
-            )
+        await self._admit("DeployArtifact", received, context)
+        request = received.message
         avs = parse_avs_address(request.avs_address)
         image = parse_artifact(request.registry_url, request.digest)
-        deployment = await self._executor.deploy_artifact(avs, image)
+        env = parse_env(request.env)
+        refuse_kubernetes(request.kubernetes)
+        deployment = await self._executor.deploy_artifact(avs, image, env=env)
         return pb.DeployArtifactResponse(
             success=True,
             message="Deployment completed successfully",
@@ -190,10 +242,12 @@ class ExecutorServicer:
         )
 
     async def remove_performer(
-        self, request: pb.RemovePerformerRequest, context: grpc.aio.ServicerContext[Any, Any]
+        self,
+        received: Received[pb.RemovePerformerRequest],
+        context: grpc.aio.ServicerContext[Any, Any],
     ) -> pb.RemovePerformerResponse:
-        self._admit_management(context)
-        _refuse_auth(request.auth)
+        await self._admit("RemovePerformer", received, context)
+        request = received.message
         await self._executor.remove_performer(parse_performer_id(request.performer_id))
         return pb.RemovePerformerResponse(
             success=True, message=f"Performer {request.performer_id} removed successfully"
@@ -205,6 +259,8 @@ _LOG_NAMES = {"task_id": "taskId", "avs_address": "avsAddress", "performer_id": 
 
 def _request_fields(service: str, method: str, request: Any) -> dict[str, object]:
     fields: dict[str, object] = {"grpc.service": service, "grpc.method": method}
+    if isinstance(request, Received):
+        request = request.message
     for name, key in _LOG_NAMES.items():
         value = getattr(request, name, "")
         if value:

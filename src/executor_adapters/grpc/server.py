@@ -41,7 +41,9 @@ class ExecutorServer:
     With a `management_port` of its own (not None, not 0 and not `port`), the management plane
     gets a second listener, and each listener serves only its own RPCs, as upstream does: the
     task port SubmitTask, the management port ExecutorManagementService and the first
-    generation's management paths. Otherwise one listener serves everything. `interceptors`
+    generation's management paths. Otherwise one listener serves everything. When the executor
+    has management authentication, every management call must carry a challenge signature.
+    `interceptors`
     wrap every call on every listener (tests use them to play callers from elsewhere).
     """
 
@@ -56,7 +58,11 @@ class ExecutorServer:
         open_management: bool = False,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
     ) -> None:
-        servicer = ExecutorServicer(executor, open_management=open_management)
+        servicer = ExecutorServicer(
+            executor,
+            open_management=open_management,
+            authenticator=executor.management_auth,
+        )
         register_descriptors()
         separate = management_port not in (None, 0, port)
         tasks = _Listener(

@@ -3,8 +3,10 @@
 It follows the same contract as the Docker adapter (tests/contract holds both to it): unknown
 images raise `ImageNotFound`, images in an unreachable registry `RegistryUnavailable`, an image is
 pulled once, names are unique, a failed start leaves nothing behind, removal is idempotent, and
-`events` reports deaths as the engine does. Tests can also crash a container (optionally as an OOM
-kill) or make the next start fail.
+`events` reports deaths as the engine does, and a started container carries the repository
+digest of its image: the digest it was asked for by, the one `repo_digests` gives its tag, or none
+(an image built locally). Tests can also crash a container (optionally as an OOM kill) or make the
+next start fail.
 """
 
 from __future__ import annotations
@@ -108,6 +110,10 @@ class InMemoryContainerRuntime:
             cannot be reached: pulling an image from one raises `RegistryUnavailable`. Images that
             were pulled before stay usable, as they would with Docker.
         first_port: The first host port handed out; each container gets the next one.
+        repo_digests: The digest (``sha256:…``) the registry serves for a tag reference
+            (``"127.0.0.1:5000/avs:v1"``), which a container of it reports as its
+            `RunningContainer.image_digest`. A tag not listed is treated as an image built
+            locally, with no digest; an image by digest reports that digest.
     """
 
     def __init__(
@@ -117,9 +123,12 @@ class InMemoryContainerRuntime:
         exiting_images: Iterable[PerformerImage | str] = (),
         unreachable_registries: Iterable[str] = (),
         first_port: int = 49152,
+        repo_digests: Mapping[str, str] | None = None,
     ) -> None:
         self._available = None if available_images is None else _references(available_images)
         self._exiting = _references(exiting_images)
+        self.repo_digests: dict[str, str] = dict(repo_digests or {})
+        """Tag reference to the digest its registry serves; tests may change it."""
         self.unreachable_registries: set[str] = set(unreachable_registries)
         """Registry hosts that cannot be reached now; tests may change it at any time."""
         self._present: set[str] = set()
@@ -277,7 +286,10 @@ class InMemoryContainerRuntime:
             endpoint=Endpoint(_LOOPBACK, next(self._ports)),
         )
         self._containers[record.container_id] = record
-        return RunningContainer(record.container_id, spec.name, record.endpoint)
+        digest = spec.image.digest or self.repo_digests.get(reference, "")
+        return RunningContainer(
+            record.container_id, spec.name, record.endpoint, image_digest=digest
+        )
 
     async def is_running(self, container_id: str) -> bool:
         """Tell whether the container exists and has not crashed."""

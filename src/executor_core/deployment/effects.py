@@ -8,7 +8,7 @@ from executor_core import events as ev
 from executor_core.addresses import AvsAddress
 from executor_core.deployment.state import Deployment, Member, Slots
 from executor_core.errors import ExecutorError
-from executor_core.performers import PerformerId, PerformerImage
+from executor_core.performers import PerformerId, Release
 from executor_core.settings import DeploymentPolicy
 
 
@@ -19,10 +19,10 @@ class Emit:
 
 @attrs.frozen
 class StartStaging:
-    """Pull, start and health-check `image`, reporting StagingStarted, then Healthy or Failed."""
+    """Pull, start and health-check `release`, reporting StagingStarted, then Healthy or Failed."""
 
     deployment_id: str
-    image: PerformerImage
+    release: Release
 
 
 @attrs.frozen
@@ -56,10 +56,10 @@ class Dispose:
 
 @attrs.frozen
 class ScheduleRecreation:
-    """After `delay`, replace the dead container by a new one of `image` under the same id."""
+    """After `delay`, replace the dead container by a new one of `release` under the same id."""
 
     performer_id: PerformerId
-    image: PerformerImage
+    release: Release
     attempt: int
     delay: float
 
@@ -89,7 +89,7 @@ Step = tuple[Slots, list[Effect]]
 
 def start(deployment: Deployment, avs: AvsAddress) -> list[Effect]:
     started = ev.DeploymentStarted(avs, deployment.deployment_id, deployment.image)
-    return [Emit(started), StartStaging(deployment.deployment_id, deployment.image)]
+    return [Emit(started), StartStaging(deployment.deployment_id, deployment.release)]
 
 
 def dispose(member: Member, avs: AvsAddress) -> list[Effect]:
@@ -101,5 +101,5 @@ def dispose(member: Member, avs: AvsAddress) -> list[Effect]:
 
 def recreation(member: Member, attempt: int, policy: DeploymentPolicy) -> ScheduleRecreation:
     return ScheduleRecreation(
-        member.performer_id, member.image, attempt, policy.recreate_delay(attempt)
+        member.performer_id, member.release, attempt, policy.recreate_delay(attempt)
     )

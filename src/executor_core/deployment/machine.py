@@ -87,7 +87,7 @@ def _deploy(slots: Slots, signal: DeployRequested, avs: AvsAddress) -> Step:
     if slots.deployment is not None:
         refused = DeploymentInProgress(f"a deployment is already in progress for AVS {avs}")
         return slots, [Reply(signal.deployment_id, error=refused)]
-    deployment = Deployment(signal.deployment_id, signal.image)
+    deployment = Deployment(signal.deployment_id, signal.release)
     return attrs.evolve(slots, deployment=deployment), start(deployment, avs)
 
 
@@ -95,7 +95,7 @@ def _staging_started(slots: Slots, signal: StagingStarted, avs: AvsAddress) -> S
     deployment = slots.deployment
     if deployment is None or deployment.deployment_id != signal.deployment_id:
         return slots, [Dispose(signal.performer_id, signal.container_id)]  # cancelled meanwhile
-    staged = Member(signal.performer_id, deployment.image, signal.container_id, Phase.STAGED)
+    staged = Member(signal.performer_id, deployment.release, signal.container_id, Phase.STAGED)
     event = ev.PerformerStaged(
         avs, deployment.deployment_id, staged.performer_id, staged.container_id
     )
@@ -115,7 +115,7 @@ def _promote(
     probation = None
     if previous is not None and policy.probation_period > 0 and deployment.rollback_of is None:
         probation = Probation(
-            promoted.performer_id, previous.image, signal.now + policy.probation_period
+            promoted.performer_id, previous.release, signal.now + policy.probation_period
         )
     slots = attrs.evolve(slots, current=promoted, staged=None, deployment=None, probation=probation)
     effects: list[Effect] = []

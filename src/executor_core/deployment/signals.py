@@ -5,13 +5,13 @@ from __future__ import annotations
 import attrs
 
 from executor_core.errors import ExecutorError
-from executor_core.performers import PerformerId, PerformerImage
+from executor_core.performers import PerformerId, Release
 
 
 @attrs.frozen
 class DeployRequested:
     deployment_id: str
-    image: PerformerImage
+    release: Release
 
 
 @attrs.frozen

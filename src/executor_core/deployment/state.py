@@ -20,7 +20,7 @@ import enum
 
 import attrs
 
-from executor_core.performers import PerformerId, PerformerImage, PerformerStatus
+from executor_core.performers import PerformerId, PerformerImage, PerformerStatus, Release
 
 __all__ = ["Deployment", "Draining", "Member", "Phase", "Probation", "Slots"]
 
@@ -48,12 +48,20 @@ class Phase(enum.Enum):
 
 @attrs.frozen
 class Member:
-    """A performer as the state machine knows it: identity, image, container and phase."""
+    """A performer as the state machine knows it: identity, release, container and phase.
+
+    The release (image and environment) is the performer's for life: a recreation under the
+    same id starts the same one.
+    """
 
     performer_id: PerformerId
-    image: PerformerImage
+    release: Release
     container_id: str
     phase: Phase
+
+    @property
+    def image(self) -> PerformerImage:
+        return self.release.image
 
 
 @attrs.frozen
@@ -69,16 +77,21 @@ class Deployment:
     """The deployment in flight. A rollback names the failed performer it replaces."""
 
     deployment_id: str
-    image: PerformerImage
+    release: Release
     rollback_of: PerformerId | None = None
+
+    @property
+    def image(self) -> PerformerImage:
+        return self.release.image
 
 
 @attrs.frozen
 class Probation:
-    """If `performer_id` goes down before `until` (monotonic seconds), `fallback` comes back."""
+    """If `performer_id` goes down before `until` (monotonic seconds), `fallback` (the previous
+    performer's release, its environment included) comes back."""
 
     performer_id: PerformerId
-    fallback: PerformerImage
+    fallback: Release
     until: float
 
 

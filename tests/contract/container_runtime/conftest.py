@@ -47,6 +47,7 @@ from tests.contract.container_runtime.support import (
     FAKE_EXITING_IMAGE,
     FAKE_IMAGE,
     FAKE_PULLABLE_IMAGE,
+    FAKE_TAGGED_IMAGE,
     FAKE_UNREACHABLE_REGISTRY,
     RUN_ID,
     RUN_LABEL,
@@ -149,9 +150,15 @@ async def engine(
 async def runtime(engine: aiodocker.Docker | None) -> AsyncIterator[ListingRuntime]:
     if engine is None:
         yield InMemoryContainerRuntime(
-            available_images=[FAKE_IMAGE, FAKE_EXITING_IMAGE, FAKE_PULLABLE_IMAGE],
+            available_images=[
+                FAKE_IMAGE,
+                FAKE_EXITING_IMAGE,
+                FAKE_PULLABLE_IMAGE,
+                FAKE_TAGGED_IMAGE,
+            ],
             exiting_images=[FAKE_EXITING_IMAGE],
             unreachable_registries={FAKE_UNREACHABLE_REGISTRY},
+            repo_digests={FAKE_TAGGED_IMAGE.reference: FAKE_DIGEST},
         )
         return
     docker_runtime = AiodockerContainerRuntime(start_timeout=20, poll_interval=0.1)
@@ -209,6 +216,22 @@ async def pullable_image(
         return FAKE_PULLABLE_IMAGE
     await _absent(engine, backend_registry.v1.reference)
     return backend_registry.v1.image
+
+
+@pytest.fixture
+async def tagged_image(
+    backend_registry: LocalRegistry | None, engine: aiodocker.Docker | None
+) -> AsyncIterator[tuple[PerformerImage, str]]:
+    """An image by tag in a reachable registry, not present locally, and the digest the
+    registry serves for it; the local tag is removed again after the test."""
+    if backend_registry is None or engine is None:
+        yield FAKE_TAGGED_IMAGE, FAKE_DIGEST
+        return
+    pushed = backend_registry.v1
+    image = PerformerImage(pushed.repository, tag=pushed.tag)
+    await _absent(engine, image.reference)
+    yield image, pushed.digest
+    await _absent(engine, image.reference)
 
 
 async def _absent(engine: aiodocker.Docker, reference: str) -> None:

@@ -130,6 +130,8 @@ FAKE_IMAGE = PerformerImage("example.test/performer", tag="v1")
 FAKE_EXITING_IMAGE = PerformerImage("example.test/broken-performer", tag="v1")
 FAKE_DIGEST = "sha256:" + "12" * 32
 FAKE_PULLABLE_IMAGE = PerformerImage("127.0.0.1:5000/example-performer", digest=FAKE_DIGEST)
+FAKE_TAGGED_IMAGE = PerformerImage("127.0.0.1:5000/example-performer", tag="v1")
+"""In the fake's registry, with FAKE_DIGEST as its digest."""
 FAKE_UNREACHABLE_REGISTRY = "127.0.0.1:1"
 
 

@@ -66,4 +66,36 @@ async def test_a_digest_is_pulled_once_and_then_used_as_it_is(
     assert await runtime.is_running(second.container_id)
 
 
+async def test_a_container_reports_the_digest_of_the_image_it_was_asked_for_by(
+    runtime: ListingRuntime, make_spec: SpecFactory, pullable_image: PerformerImage
+) -> None:
+    started = await runtime.start_container(make_spec(image=pullable_image))
+
+    assert started.image_digest == pullable_image.digest
+
+
+async def test_a_container_of_an_image_pulled_by_tag_reports_the_registry_digest(
+    runtime: ListingRuntime,
+    make_spec: SpecFactory,
+    tagged_image: tuple[PerformerImage, str],
+) -> None:
+    image, digest = tagged_image
+
+    started = await runtime.start_container(make_spec(image=image))
+    again = await runtime.start_container(make_spec(image=image))  # present now, not pulled
+    await runtime.remove_container(started.container_id, grace_seconds=0)
+    await runtime.remove_container(again.container_id, grace_seconds=0)
+
+    assert started.image_digest == again.image_digest == digest
+
+
+async def test_a_container_of_an_image_built_locally_reports_no_digest(
+    runtime: ListingRuntime, make_spec: SpecFactory, image: PerformerImage
+) -> None:
+    started = await runtime.start_container(make_spec(image=image))
+
+    assert image.tag
+    assert started.image_digest == ""
+
+
 # --- the in-memory fake ------------------------------------------------------------------------

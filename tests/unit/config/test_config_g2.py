@@ -543,14 +543,80 @@ def test_a_bad_storage_block_is_reported(storage: dict[str, Any], line: str) -> 
     assert problems_of(minimal() | {"storage": storage}) == [line]
 
 
-def test_authentication_may_only_be_off_until_it_exists() -> None:
+def test_authentication_turns_on_with_authorised_keys_and_binding() -> None:
     assert load(minimal() | {"authentication": {"enabled": False}}).authentication_enabled is False
-    assert problems_of(minimal() | {"authentication": {"enabled": True}}) == [
-        "authentication.enabled: challenge authentication of the management API is not "
-        "implemented yet; remove it or set it to false"
+    admin = "0x" + "ab" * 20
+    config = load(
+        minimal()
+        | {
+            "authentication": {"enabled": True},
+            "management": {
+                "authorizedKeys": [
+                    {"ecdsaAddress": admin, "name": "laptop"},
+                    {"bn254PublicKey": "0x" + "cd" * 128},
+                ],
+                "requireRequestBinding": True,
+            },
+        }
+    )
+    assert config.authentication_enabled
+    first, second = config.management.authorized_keys
+    assert (first.ecdsa_address, first.name) == (Address(admin), "laptop")
+    assert second.bn254_public_key == bytes.fromhex("cd" * 128)
+    assert config.management.require_request_binding
+
+
+@pytest.mark.parametrize(
+    ("key", "line"),
+    [
+        ({}, "management.authorizedKeys[0]: give exactly one of ecdsaAddress and bn254PublicKey"),
+        ({"ecdsaAddress": "0x" + "ab" * 20, "bn254PublicKey": "cd" * 128},
+         "management.authorizedKeys[0]: give exactly one of ecdsaAddress and bn254PublicKey"),
+        ({"bn254PublicKey": "cd" * 64},
+         "management.authorizedKeys[0].bn254PublicKey: must be 256 hex digits (a 128-byte G2 "
+         "point), 0x optional"),
+        ({"ecdsaAddress": "0x12"},
+         "management.authorizedKeys[0].ecdsaAddress: must be 0x followed by 40 hex digits, "
+         "got '0x12'"),
+        ({"address": "0x" + "ab" * 20}, "management.authorizedKeys[0].address: unknown key"),
+    ],
+)  # fmt: skip
+def test_a_bad_authorised_key_is_reported(key: dict[str, Any], line: str) -> None:
+    document = minimal() | {
+        "authentication": {"enabled": True},
+        "management": {"authorizedKeys": [key]},
+    }
+    assert line in problems_of(document)
+
+
+def test_authentication_needs_some_key_that_can_sign() -> None:
+    document = without(minimal(), "operator.signingKeys.bls") | {
+        "authentication": {"enabled": True}
+    }
+    document["operator"]["signingKeys"] = {"bls381": {"keystoreFile": str(KEYSTORE_FILE)}}
+    document["avsPerformers"][0]["signingCurve"] = "bls381"
+    assert problems_of(document) == [
+        "authentication.enabled: no key could sign management calls; give "
+        "operator.signingKeys.ecdsa or .bls, or list management.authorizedKeys"
     ]
-    with pytest.raises(ValueError, match="not implemented yet"):
-        attrs.evolve(load(minimal()), authentication_enabled=True)
+
+
+def test_keys_that_need_authentication_are_ignored_without_it_and_vice_versa() -> None:
+    off = load(
+        minimal()
+        | {
+            "management": {
+                "authorizedKeys": [{"ecdsaAddress": "0x" + "ab" * 20}],
+                "requireRequestBinding": True,
+            }
+        }
+    )
+    on = load(
+        minimal()
+        | {"authentication": {"enabled": True}, "management": {"allowRemoteWithoutAuth": True}}
+    )
+    assert ignored_paths(off) == ["management.authorizedKeys", "management.requireRequestBinding"]
+    assert ignored_paths(on) == ["management.allowRemoteWithoutAuth"]
 
 
 def test_deduplication_has_defaults_and_reads_durations() -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from typing import Any
 
 import attrs
@@ -35,6 +35,7 @@ from executor_app.bootstrap import build_core
 from executor_core.addresses import Address, AvsAddress
 from executor_core.executor import Executor
 from executor_core.performers import PerformerImage
+from executor_core.ports import ResultSigner
 from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
 from executor_core.tasks import Task, TaskId
 
@@ -99,6 +100,8 @@ class Harness:
         self.executors: list[Executor] = []
         self.signer_curves: set[SigningCurve] = set(SigningCurve)
         """Curves the operator has keys for; AVSs added by DeployArtifact need BN254."""
+        self.environ: dict[str, str] = {}
+        """The executor's environment, which DeployArtifact's `value_from_env` copies from."""
 
     async def _dispatch(self, task_id: bytes, payload: bytes) -> bytes:
         result = self.handler(task_id, payload)
@@ -125,15 +128,18 @@ class Harness:
         timeout: float = 5,
         policy: DeploymentPolicy = FAST_POLICY,
         management: ManagementConfig | None = None,
+        authentication: bool = False,
+        signers: Mapping[SigningCurve, ResultSigner] | None = None,
     ) -> Executor:
         """The executor as the app builds it (`build_core`), from a config made of the pieces."""
         chosen = settings or (self.settings(),)
         config = executor_config(chosen, network=network, timeout=timeout, policy=policy)
         if management is not None:
             config = attrs.evolve(config, management=management)
+        config = attrs.evolve(config, authentication_enabled=authentication)
         executor = build_core(
             config,
-            signers=dict.fromkeys(self.signer_curves, self.signer),
+            signers=dict.fromkeys(self.signer_curves, self.signer) if signers is None else signers,
             runtime=self.runtime,
             connector=self.connector,
             clock=self.clock,
@@ -142,6 +148,7 @@ class Harness:
             task_verifier=self.verifier,
             instance_id="test-instance",
             stop_grace=0,
+            environ=self.environ,
         )
         self.executors.append(executor)
         return executor

@@ -21,12 +21,17 @@ from executor_core import deployment as dm
 from executor_core import events as ev
 from executor_core.deployment import Phase, Slots
 from executor_core.errors import ContainerStartFailed, DeploymentInProgress, ImageNotFound
-from executor_core.performers import PerformerId, PerformerImage
+from executor_core.performers import PerformerId, PerformerImage, Release
 from executor_core.settings import DeploymentPolicy
 
 from .conftest import AVS
 
 IMAGES = [PerformerImage("registry.local/avs", tag=t) for t in ("v1", "v2", "v3")]
+RELEASES = [
+    Release(image, env)
+    for image in IMAGES
+    for env in ((), (("MODE", "a"),), (("MODE", "b"), ("TOKEN", "secret")))
+]
 POLICIES = st.builds(
     DeploymentPolicy,
     probation_period=st.sampled_from([0.0, 30.0]),
@@ -45,7 +50,7 @@ class Steps(RuleBasedStateMachine):
         self.ids = itertools.count(1)
         self.containers: set[str] = set()
         """Containers that exist in the world."""
-        self.staging: dict[str, PerformerImage] = {}
+        self.staging: dict[str, Release] = {}
         """Deployments whose StartStaging is being carried out, not yet reported."""
         self.started: dict[str, tuple[PerformerId, str]] = {}
         """Deployments whose container runs (StagingStarted sent), not yet healthy or failed."""
@@ -57,13 +62,15 @@ class Steps(RuleBasedStateMachine):
         self.emitted: list[ev.DomainEvent] = []
 
     def feed(self, signal: dm.Signal) -> list[dm.Effect]:
+        before = self.slots
         self.slots, effects = dm.step(self.slots, signal, AVS, self.policy)
+        self.check_releases_travel_with_their_performers(before, effects)
         for effect in effects:
             match effect:
                 case dm.Emit():
                     self.emitted.append(effect.event)
                 case dm.StartStaging():
-                    self.staging[effect.deployment_id] = effect.image
+                    self.staging[effect.deployment_id] = effect.release
                 case dm.CancelStaging():
                     self.staging.pop(effect.deployment_id, None)
                     self.started.pop(effect.deployment_id, None)
@@ -81,6 +88,27 @@ class Steps(RuleBasedStateMachine):
                     self.recreations.pop(effect.performer_id, None)
         return effects
 
+    def check_releases_travel_with_their_performers(
+        self, before: Slots, effects: list[dm.Effect]
+    ) -> None:
+        """A recreation starts the performer's own release (its environment included), a
+        probation falls back to the release of the performer it replaced, and a rollback
+        starts that release."""
+        after = self.slots
+        for effect in effects:
+            if isinstance(effect, dm.ScheduleRecreation):
+                assert after.current is not None
+                assert effect.performer_id == after.current.performer_id
+                assert effect.release == after.current.release
+            rollback = after.deployment is not None and after.deployment.rollback_of is not None
+            if isinstance(effect, dm.StartStaging) and rollback:
+                assert before.probation is not None
+                assert effect.release == before.probation.fallback
+        probation = after.probation
+        if probation is not None and probation != before.probation:
+            assert before.current is not None
+            assert probation.fallback == before.current.release
+
     def new(self, kind: str) -> str:
         return f"{kind}-{next(self.ids)}"
 
@@ -90,12 +118,12 @@ class Steps(RuleBasedStateMachine):
     def the_policy_changes(self, policy: DeploymentPolicy) -> None:
         self.policy = policy
 
-    @rule(image=st.sampled_from(IMAGES))
-    def deploy(self, image: PerformerImage) -> None:
+    @rule(release=st.sampled_from(RELEASES))
+    def deploy(self, release: Release) -> None:
         deployment_id = self.new("deployment")
         busy = self.slots.deployment is not None and not self.slots.stopped
         self.waiting.add(deployment_id)
-        effects = self.feed(dm.DeployRequested(deployment_id, image))
+        effects = self.feed(dm.DeployRequested(deployment_id, release))
         if busy:
             (reply,) = effects
             assert isinstance(reply, dm.Reply)
