@@ -19,6 +19,7 @@ from executor_adapters.keystores import KeystoreError
 from executor_adapters.log_sink import configure_logging
 from executor_adapters.signing import bn254
 from executor_app.bootstrap import build_executor
+from executor_app.ctl import add_ctl_commands, run_ctl_command
 from executor_app.keys_cli import add_keys_commands, run_keys_command
 from executor_app.signers import StartupError
 from executor_core.errors import ExecutorError
@@ -60,6 +61,7 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("version", help="print the version")
     add_keys_commands(commands)
+    add_ctl_commands(commands)
     return parser
 
 
@@ -87,7 +89,7 @@ def _fail(message: str) -> int:
 async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     for key in config.ignored_keys:
         log.info("config key ignored", extra={"key": key.path, "reason": key.reason})
-    if config.management.allow_remote_without_auth:
+    if config.management.allow_remote_without_auth and not config.authentication_enabled:
         log.warning(
             "management API open to every caller without authentication: anyone who reaches "
             "the management port can run any image on this host",
@@ -102,6 +104,10 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     }
     if app.chain is not None:
         starting["chainId"] = app.chain.chain_id
+    auth = app.executor.management_auth
+    starting["managementAuth"] = (
+        ",".join(f"{key.name}:{key.curve.name}" for key in auth.keys) if auth else "off"
+    )
     log.info("executor starting", extra=starting)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -145,6 +151,8 @@ def main(argv: Sequence[str] | None = None) -> None:
         return
     if args.command == "keys":
         sys.exit(run_keys_command(args))
+    if args.command == "ctl":
+        sys.exit(run_ctl_command(args))
     try:
         config = _load(args.config)
     except ConfigError as exc:
