@@ -6,6 +6,7 @@ import asyncio
 import os
 import signal
 import sys
+import time
 from typing import Any
 
 import grpc
@@ -135,6 +136,10 @@ async def _standard_health(channel: grpc.aio.Channel) -> Any:
     return (await check(health_pb2.HealthCheckRequest(), timeout=5)).status
 
 
+TURNS_UNHEALTHY_AFTER = 6.0
+"""Long enough for the process to start and answer on a loaded 2-core machine."""
+
+
 async def test_the_process_tags_results_and_turns_unhealthy_from_its_environment() -> None:
     port = free_port()
     env = {
@@ -143,8 +148,9 @@ async def test_the_process_tags_results_and_turns_unhealthy_from_its_environment
         "PERFORMER_HOST": "127.0.0.1",
         "PERFORMER_PORT": str(port),
         "RESULT_TAG": "v2",
-        "UNHEALTHY_AFTER_S": "1.5",
+        "UNHEALTHY_AFTER_S": str(TURNS_UNHEALTHY_AFTER),
     }
+    started = time.monotonic()  # the process counts from a moment after this
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(APP_PATH), env=env, stderr=asyncio.subprocess.DEVNULL
     )
@@ -167,7 +173,7 @@ async def test_the_process_tags_results_and_turns_unhealthy_from_its_environment
                 PerformerStatus.READY_FOR_TASK
             )
 
-            await asyncio.sleep(1.6)
+            await asyncio.sleep(max(started + TURNS_UNHEALTHY_AFTER + 0.5 - time.monotonic(), 0))
 
             assert (await legacy(HealthCheckRequest(), timeout=5)).status == (
                 PerformerStatus.READY_FOR_SYNC
