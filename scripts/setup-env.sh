@@ -46,6 +46,8 @@ need_root
 log "starting dockerd"
 mkdir -p /var/log
 nohup dockerd >/var/log/executor-dockerd.log 2>&1 &
+# The pid says this dockerd is ours: the engine-outage test stops and restarts only this one.
+echo $! >/run/executor-dockerd.pid
 for _ in $(seq 1 60); do
   if docker_answers; then
     log "Docker engine answers"

@@ -3,6 +3,10 @@
 The core writes no log lines itself; what an operator reads about deployments, performers and
 tasks is this listener's rendering of the events, with the event's fields in camelCase
 (`avsAddress`, `taskId`, `deploymentId`, `performerId`, ...) and its name in `event`.
+
+Events a caller can cause at will (a refused task, a refused management call) are rate
+limited per kind in `EventLog`, the listener the app subscribes: a flood of bad requests
+writes a few lines and a count (`executor_adapters.log_limits`), not one line each.
 """
 
 from __future__ import annotations
@@ -11,9 +15,10 @@ import logging
 
 import attrs
 
+from executor_adapters.log_limits import LimitedLog, LogBuckets
 from executor_core import events as ev
 
-__all__ = ["event_fields", "log_event"]
+__all__ = ["EventLog", "event_fields", "log_event"]
 
 log = logging.getLogger("executor.events")
 
@@ -23,6 +28,11 @@ _LINES: dict[type, tuple[int, str]] = {
     ev.DeploymentPromoted: (logging.INFO, "performer promoted"),
     ev.DeploymentFailed: (logging.WARNING, "deployment failed"),
     ev.DeploymentRolledBack: (logging.WARNING, "rolled back to the previous image"),
+    ev.PerformerAdopted: (logging.INFO, "performer of an earlier run adopted"),
+    ev.DeploymentRestored: (logging.INFO, "stored deployment restored instead of the config's"),
+    ev.StoredDeploymentDropped: (logging.WARNING, "stored deployment not restored"),
+    ev.StateNotSaved: (logging.ERROR, "deployment state could not be saved"),
+    ev.LeftoverRemoved: (logging.INFO, "container of an earlier run removed"),
     ev.PerformerUnhealthy: (logging.WARNING, "performer unhealthy"),
     ev.PerformerRecreated: (logging.INFO, "performer recreated"),
     ev.RecreationAttemptFailed: (logging.WARNING, "recreating the performer failed"),
@@ -74,3 +84,32 @@ def log_event(event: ev.DomainEvent) -> None:
     level, message = _LINES.get(type(event), (logging.INFO, type(event).__name__))
     if log.isEnabledFor(level):
         log.log(level, message, extra=event_fields(event))
+
+
+_LIMITED: dict[type, tuple[str, ...]] = {
+    ev.TaskFailed: ("errorType",),
+    ev.ManagementAuthRefused: ("method",),
+    ev.TaskReadAtLatestBlock: (),
+    ev.DuplicateTaskAnswered: (),
+}
+"""Events any caller can cause, each with the fields that make two of its lines similar."""
+
+
+class EventLog:
+    """`log_event` with the events of `_LIMITED` rate limited per kind (the event and, for
+    TaskFailed, its `errorType`); one instance per executor."""
+
+    def __init__(self, buckets: LogBuckets | None = None) -> None:
+        self._limited = LimitedLog(log, buckets)
+
+    def __call__(self, event: ev.DomainEvent) -> None:
+        similar = _LIMITED.get(type(event))
+        if similar is None:
+            log_event(event)
+            return
+        level, message = _LINES[type(event)]
+        if not log.isEnabledFor(level):
+            return
+        fields = event_fields(event)
+        kind = {"event": fields["event"], **{name: fields.get(name, "") for name in similar}}
+        self._limited.log(level, message, kind=kind, extra=fields)

@@ -12,7 +12,7 @@ import os
 from collections.abc import Mapping
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import attrs
 
@@ -20,7 +20,7 @@ from executor_adapters.chain import JsonRpcChainReader
 from executor_adapters.chain.contracts import ChainConfigError
 from executor_adapters.config import ExecutorConfig
 from executor_adapters.docker import AiodockerContainerRuntime
-from executor_adapters.event_log import log_event
+from executor_adapters.event_log import EventLog
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
 from executor_adapters.grpc.server import ExecutorServer
 from executor_adapters.peering.chain import ChainAggregatorKeys
@@ -33,7 +33,13 @@ from executor_adapters.signing.bn254.task_verifier import Bn254TaskSignatureVeri
 from executor_adapters.signing.crypto_pool import crypto_workers
 from executor_adapters.signing.ecdsa.task_verifier import EcdsaTaskSignatureVerifier
 from executor_adapters.signing.keccak import Keccak256Hasher
-from executor_adapters.storage import InMemoryProcessedTasks
+from executor_adapters.storage import (
+    InMemoryProcessedTasks,
+    SqliteDeploymentStore,
+    SqliteProcessedTasks,
+    StateDatabase,
+    StateDatabaseError,
+)
 from executor_adapters.system import SystemClock, UuidIdSource
 from executor_app.management_keys import management_authenticator
 from executor_app.signers import (
@@ -49,12 +55,13 @@ from executor_core.events import EventHub
 from executor_core.executor import Executor, NewAvsPolicy
 from executor_core.g2_rules import G2Rules
 from executor_core.live_performer import PerformerDeps
-from executor_core.performers import PerformerImage
+from executor_core.performers import ContainerHardening, PerformerImage
 from executor_core.ports import (
     AggregatorKeys,
     ChainReader,
     Clock,
     ContainerRuntime,
+    DeploymentStore,
     IdSource,
     KeyCurve,
     OperatorSigner,
@@ -83,6 +90,7 @@ class ExecutorApp:
         runtime: ContainerRuntime,
         instance_id: str,
         chain: JsonRpcChainReader | None = None,
+        database: StateDatabase | None = None,
     ) -> None:
         self.config = config
         self.executor = executor
@@ -90,6 +98,7 @@ class ExecutorApp:
         self.runtime = runtime
         self.instance_id = instance_id
         self.chain = chain
+        self.database = database
         self.port: int | None = None
 
     async def start(self) -> int:
@@ -111,6 +120,8 @@ class ExecutorApp:
             await self.runtime.aclose()
             if self.chain is not None:
                 await self.chain.aclose()
+            if self.database is not None:
+                await self.database.aclose()
 
     async def __aenter__(self) -> Self:
         await self.start()
@@ -142,6 +153,7 @@ def avs_settings(config: ExecutorConfig) -> list[AvsSettings]:
             verify_aggregator_signature=entry.verify_aggregator_signature,
             env=tuple((env.name, env.value) for env in entry.envs),
             accepts_g1=config.accepts_g1(entry),
+            container=entry.container.hardening(),
         )
         for entry in config.avs_performers
     ]
@@ -158,13 +170,15 @@ def deployment_policy(config: ExecutorConfig) -> DeploymentPolicy:
         max_recreations=deployment.recreate.max_attempts,
         recreate_initial_delay=deployment.recreate.initial_delay,
         recreate_max_delay=deployment.recreate.max_delay,
+        engine_retry_max_delay=deployment.recreate.engine_retry_max_delay,
     )
 
 
 def new_avs_policy(config: ExecutorConfig, signers: Signers) -> NewAvsPolicy:
     """What an AVS gets that DeployArtifact names but the config does not (as upstream, a slot
-    of its own): one worker, default health checks, the operator's BN254 signer, and the
-    aggregator check whenever peers are configured. Without a BN254 key it is refused."""
+    of its own): one worker, default health checks, the hardened container defaults, the
+    operator's BN254 signer, and the aggregator check whenever peers are configured. Without a
+    BN254 key it is refused."""
     checked = config.simulation.simulate_peering.enabled or config.l1_chain is not None
 
     def settings_for(avs: AvsAddress, image: PerformerImage) -> tuple[AvsSettings, ResultSigner]:
@@ -179,6 +193,7 @@ def new_avs_policy(config: ExecutorConfig, signers: Signers) -> NewAvsPolicy:
             health=HealthPolicy(startup_timeout=config.deployment.timeout),
             verify_aggregator_signature=checked,
             accepts_g1=config.accepts_g1(None),
+            container=ContainerHardening(),  # the hardened defaults
         )
         return settings, signer
 
@@ -223,6 +238,8 @@ def build_core(
     instance_id: str | None = None,
     stop_grace: float = 10.0,
     environ: Mapping[str, str] | None = None,
+    executor_name: str | None = None,
+    deployments: DeploymentStore | None = None,
 ) -> Executor:
     """The core, wired from the config with no I/O of its own: the app builds it this way,
     and so do the tests (with fakes for any port).
@@ -235,14 +252,16 @@ def build_core(
     """
     ids = ids or UuidIdSource()
     events = EventHub()
-    events.subscribe(log_event)
+    events.subscribe(EventLog())
     deps = PerformerDeps(
         runtime=runtime,
         connector=connector or GrpcioPerformerConnector(max_message_size=config.max_message_size),
         clock=clock or SystemClock(),
         ids=ids,
         instance_id=instance_id or ids.new_id(),
+        executor_name=executor_name or config.executor_name(),
         network=config.performer_network_name or None,
+        network_internal=config.performer_network_internal,
         stop_grace=stop_grace,
         policy=deployment_policy(config),
         events=events,
@@ -297,6 +316,7 @@ def build_core(
             allowed_value_from_env=config.management.allowed_value_from_env,
         ),
         environment=os.environ if environ is None else environ,
+        deployments=deployments,
         management_auth=management_authenticator(config, signers, clock=deps.clock, events=events),
     )
 
@@ -320,6 +340,41 @@ async def open_chain(config: ExecutorConfig) -> JsonRpcChainReader | None:
         )
     except (ChainUnavailable, ChainConfigError) as exc:
         raise StartupError(f"l1Chain: {exc}") from exc
+
+
+async def open_state(config: ExecutorConfig) -> StateDatabase | None:
+    """The state database of `storage` (SQLite, in its directory); None for `memory`."""
+    directory = config.storage.database_dir
+    if directory is None:
+        return None
+    try:
+        return await StateDatabase.open(directory)
+    except (OSError, StateDatabaseError) as exc:
+        raise StartupError(f"storage: {exc}") from exc
+
+
+def _stores(config: ExecutorConfig, database: StateDatabase | None, clock: Clock) -> dict[str, Any]:
+    if database is None:
+        return {}
+    bounds = config.deduplication
+    return {
+        "deployments": SqliteDeploymentStore(database),
+        "processed_tasks": SqliteProcessedTasks(
+            database,
+            clock,
+            retention=bounds.retention,
+            max_entries=bounds.max_entries,
+            max_bytes=bounds.max_bytes,
+        ),
+    }
+
+
+def _executor_name(config: ExecutorConfig, port: int | None, instance_id: str) -> str:
+    """The config's identity; an executor on an ephemeral port (0, as tests ask for) has no
+    stable one, so each run gets its own and never touches another's containers."""
+    if port == 0 and not config.instance_name:
+        return f"{config.executor_name(0)}-{instance_id[:12]}"
+    return config.executor_name(port)
 
 
 async def build_executor(
@@ -346,8 +401,15 @@ async def build_executor(
     ids = ids or UuidIdSource()
     instance_id = ids.new_id()
     loaded = signers if signers is not None else await load_signers(config)
-    opened = await open_chain(config) if chain is None else None
-    runtime = runtime or AiodockerContainerRuntime()
+    database = await open_state(config)
+    try:
+        opened = await open_chain(config) if chain is None else None
+    except BaseException:
+        if database is not None:
+            await database.aclose()
+        raise
+    runtime = runtime or AiodockerContainerRuntime(relay_image=config.performer_network_relay_image)
+    stores = _stores(config, database, clock or SystemClock())
     try:
         executor = build_core(
             config,
@@ -361,10 +423,14 @@ async def build_executor(
             chain=chain or opened,
             instance_id=instance_id,
             environ=environ,
+            executor_name=_executor_name(config, port, instance_id),
+            **stores,
         )
     except BaseException:
         if opened is not None:
             await opened.aclose()
+        if database is not None:
+            await database.aclose()
         raise
     server = ExecutorServer(
         executor,
@@ -383,4 +449,5 @@ async def build_executor(
         runtime=runtime,
         instance_id=instance_id,
         chain=opened,
+        database=database,
     )

@@ -108,6 +108,8 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     starting["managementAuth"] = (
         ",".join(f"{key.name}:{key.curve.name}" for key in auth.keys) if auth else "off"
     )
+    starting["executorName"] = app.executor.executor_name
+    starting["state"] = str(app.database.path) if app.database else "memory"
     log.info("executor starting", extra=starting)
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
@@ -129,6 +131,8 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
         await app.runtime.aclose()
         if app.chain is not None:
             await app.chain.aclose()
+        if app.database is not None:
+            await app.database.aclose()
         raise
     serving: dict[str, object] = {
         "address": f"{host}:{bound}",

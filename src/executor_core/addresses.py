@@ -7,6 +7,8 @@ from typing import Self
 
 import attrs
 
+from executor_core.text import quoted
+
 _ADDRESS = re.compile(r"0x[0-9a-fA-F]{40}")
 
 
@@ -14,7 +16,7 @@ def _normalise(value: str) -> str:
     if not isinstance(value, str):
         raise TypeError(f"an address must be a string, not {type(value).__name__}")
     if not _ADDRESS.fullmatch(value):
-        raise ValueError(f"must be 0x followed by 40 hex digits, got {value!r}")
+        raise ValueError(f"must be 0x followed by 40 hex digits, got {quoted(value)}")
     return value.lower()
 
 

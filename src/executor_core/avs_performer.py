@@ -21,7 +21,9 @@ from executor_core.errors import (
     DeploymentTimeout,
     ExecutorError,
     PerformerUnavailable,
+    RuntimeUnavailable,
 )
+from executor_core.events import StateNotSaved
 from executor_core.live_performer import (
     LivePerformer,
     PerformerDeps,
@@ -29,7 +31,8 @@ from executor_core.live_performer import (
     performer_view,
 )
 from executor_core.performers import PerformerId, PerformerView, Release
-from executor_core.ports import ContainerEvent
+from executor_core.ports import ContainerEvent, DeploymentStore, StoredDeployment
+from executor_core.reconciler import Adoption
 from executor_core.settings import AvsSettings
 from executor_core.task_gate import TaskGate
 
@@ -39,11 +42,22 @@ __all__ = ["AvsPerformer"]
 class AvsPerformer:
     """One AVS's performers; every task and deployment of that AVS passes through here."""
 
-    def __init__(self, settings: AvsSettings, deps: PerformerDeps) -> None:
+    def __init__(
+        self,
+        settings: AvsSettings,
+        deps: PerformerDeps,
+        *,
+        store: DeploymentStore | None = None,
+        listed: bool = True,
+    ) -> None:
         self.settings = settings
         self._deps = deps
+        self._store = store
+        self._listed = listed
         self._avs = settings.avs_address
-        self._launcher = PerformerLauncher(self._avs, settings.health, deps)
+        self._launcher = PerformerLauncher(
+            self._avs, settings.health, deps, hardening=settings.container
+        )
         self._gate = TaskGate(settings.worker_count, settings.queue_size)
         self._slots = Slots()
         self._live: dict[PerformerId, LivePerformer] = {}
@@ -75,10 +89,22 @@ class AvsPerformer:
 
     # --- requests ---------------------------------------------------------------------------
 
-    async def start(self) -> None:
-        """Deploy the configured image and variables, the same way DeployArtifact does."""
-        release = Release(self.settings.image, self.settings.env)
-        await self.deploy(release, self._new_id("deployment"))
+    @property
+    def configured_release(self) -> Release:
+        """The image and variables the config gives this AVS."""
+        return Release(self.settings.image, self.settings.env)
+
+    async def start(self, release: Release | None = None, adoption: Adoption | None = None) -> None:
+        """Take over the container an earlier run left (`adoption`), or deploy `release` (the
+        configured one by default) the way DeployArtifact does."""
+        if adoption is not None:
+            live = adoption.live
+            self._live[live.performer_id] = live
+            self._feed(dm.Adopted(live.performer_id, adoption.release, live.container.container_id))
+            if self._slots.find(live.performer_id) is not None:
+                self._monitors[live.performer_id] = self._spawn(self._monitor(live.performer_id))
+            return
+        await self.deploy(release or self.configured_release, self._new_id("deployment"))
 
     async def deploy(self, release: Release, deployment_id: str) -> PerformerId:
         """Stage the release, promote it once healthy and drain the old performer.
@@ -158,8 +184,10 @@ class AvsPerformer:
     # --- the driver: signals in, effects out -------------------------------------------------
 
     def _feed(self, signal: dm.Signal) -> None:
+        before = self._slots
         self._slots, effects = dm.step(self._slots, signal, self._avs, self._deps.policy)
-        disposals = [
+        writes = self._persist(before, self._slots)
+        disposals = writes + [
             self._spawn(self._dispose(e.performer_id, e.container_id))
             for e in effects
             if isinstance(e, dm.Dispose)
@@ -184,6 +212,28 @@ class AvsPerformer:
         if replies:
             # a caller hears back once the containers this step removes are gone
             self._spawn(self._answer(replies, disposals))
+
+    def _persist(self, before: Slots, after: Slots) -> list[asyncio.Task[None]]:
+        """Store a new in-service performer, or that the AVS has none; a caller is answered
+        only once the change is stored."""
+        if self._store is None or after.stopped:
+            return []
+        current, previous = after.current, before.current
+        if current is not None and current.phase is Phase.IN_SERVICE:
+            if previous is not None and previous.performer_id == current.performer_id:
+                return []
+            configured = self.settings.image if self._listed else None
+            record = StoredDeployment(self._avs, current.release, current.performer_id, configured)
+            return [self._spawn(self._stored(self._store.save(record)))]
+        if current is None and previous is not None and after.deployment is None:
+            return [self._spawn(self._stored(self._store.forget(self._avs)))]
+        return []
+
+    async def _stored(self, write: Coroutine[Any, Any, None]) -> None:
+        try:
+            await write
+        except Exception as exc:  # the deployment stands; only a restart would not see it
+            self._deps.events.emit(StateNotSaved(self._avs, repr(exc)))
 
     async def _answer(self, replies: list[dm.Reply], disposals: list[asyncio.Task[None]]) -> None:
         await asyncio.gather(*disposals, return_exceptions=True)
@@ -241,13 +291,26 @@ class AvsPerformer:
         self._feed(dm.DrainFinished(performer_id, live.in_flight if live else 0))
 
     async def _recreate(self, effect: dm.ScheduleRecreation) -> None:
-        """After the back-off, replace a dead container by a new one under the same id."""
+        """After the back-off, replace a dead container by a new one under the same id.
+
+        The dead container is removed first; while that fails (the engine is down) it stays
+        known, so a later attempt removes it and no stopped container is left behind.
+        """
         await asyncio.sleep(effect.delay)
-        old = self._live.pop(effect.performer_id, None)
         try:
-            live = await self._launcher.replace(old, effect.release, effect.performer_id)
+            old = self._live.get(effect.performer_id)
+            if old is not None:
+                await self._launcher.remove_strictly(old)
+                self._live.pop(effect.performer_id, None)
+            live = await self._launcher.replace(None, effect.release, effect.performer_id)
         except ExecutorError as exc:
-            signal: dm.Signal = dm.RecreationFailed(effect.performer_id, effect.attempt, str(exc))
+            signal: dm.Signal = dm.RecreationFailed(
+                effect.performer_id,
+                effect.attempt,
+                str(exc),
+                engine_unavailable=isinstance(exc, RuntimeUnavailable),
+                engine_waits=effect.engine_waits,
+            )
         else:
             self._live[effect.performer_id] = live
             container = live.container.container_id

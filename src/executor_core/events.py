@@ -62,6 +62,50 @@ class DeploymentRolledBack:
 
 
 @attrs.frozen
+class DeploymentRestored:
+    """At start, the AVS gets the release stored by an earlier run (DeployArtifact's), not the
+    config's image."""
+
+    avs_address: AvsAddress
+    image: PerformerImage
+
+
+@attrs.frozen
+class StoredDeploymentDropped:
+    """At start, the release an earlier run stored for the AVS is not brought back, and why."""
+
+    avs_address: AvsAddress
+    reason: str
+
+
+@attrs.frozen
+class StateNotSaved:
+    """A change of what the AVS runs could not be stored: a restart would not bring it back."""
+
+    avs_address: AvsAddress
+    reason: str
+
+
+@attrs.frozen
+class PerformerAdopted:
+    """A container an earlier run of this executor left running serves the AVS again."""
+
+    avs_address: AvsAddress
+    performer_id: PerformerId
+    container_id: str
+
+
+@attrs.frozen
+class LeftoverRemoved:
+    """A container an earlier run of this executor left behind was removed at start."""
+
+    container_id: str
+    container_name: str
+    reason: str
+    avs_address: AvsAddress | None = None
+
+
+@attrs.frozen
 class PerformerUnhealthy:
     avs_address: AvsAddress
     performer_id: PerformerId
@@ -205,6 +249,11 @@ DomainEvent = (
     | DeploymentPromoted
     | DeploymentFailed
     | DeploymentRolledBack
+    | PerformerAdopted
+    | LeftoverRemoved
+    | DeploymentRestored
+    | StoredDeploymentDropped
+    | StateNotSaved
     | PerformerUnhealthy
     | PerformerRecreated
     | PerformerFailed

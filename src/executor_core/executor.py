@@ -27,9 +27,11 @@ from executor_core.errors import (
 from executor_core.events import (
     AggregatorCheckDisabled,
     CleanupFailed,
+    DeploymentRestored,
     DuplicateTaskAnswered,
     EventListener,
     ShutdownStarted,
+    StoredDeploymentDropped,
     TaskCompleted,
     TaskFailed,
     TaskReadAtLatestBlock,
@@ -39,12 +41,14 @@ from executor_core.live_performer import PerformerDeps
 from executor_core.management_auth import ManagementAuthenticator
 from executor_core.performer_env import RequestedEnv, merged, resolve
 from executor_core.performers import PerformerId, PerformerImage, PerformerView, Release
-from executor_core.ports import ResultSigner
+from executor_core.ports import DeploymentStore, ResultSigner
+from executor_core.reconciler import Reconciler
 from executor_core.settings import AvsSettings, ManagementPolicy
 from executor_core.shared_runtime import SharedRuntime
 from executor_core.task_auth import TaskAuthenticator
 from executor_core.task_dedupe import TaskDeduplicator
 from executor_core.tasks import Task, TaskId, TaskResult
+from executor_core.text import shown
 
 __all__ = ["SIGNING_RESERVE", "Deployment", "Executor", "NewAvsPolicy"]
 
@@ -83,6 +87,7 @@ class Executor:
         management: ManagementPolicy | None = None,
         environment: Mapping[str, str] | None = None,
         management_auth: ManagementAuthenticator | None = None,
+        deployments: DeploymentStore | None = None,
     ) -> None:
         missing = [s.avs_address.value for s in avs_settings if s.avs_address not in signers]
         if missing:
@@ -93,9 +98,16 @@ class Executor:
         self._operator_address = operator_address
         self._deps = deps
         self._signers = dict(signers)
-        self._performers = {s.avs_address: AvsPerformer(s, deps) for s in avs_settings}
+        self._store = deployments
+        self._performers = {
+            s.avs_address: AvsPerformer(s, deps, store=deployments) for s in avs_settings
+        }
         self._default_task_timeout = default_task_timeout
         self._in_flight: dict[tuple[AvsAddress, TaskId], Task] = {}
+        self._submitted = 0
+        """`submit_task` calls not yet answered, from their arrival: what a shutdown waits for."""
+        self._none_submitted = asyncio.Event()
+        self._none_submitted.set()
         self._accepting = False
         self._new_avs = new_avs
         self._shared = SharedRuntime(deps, self._performers.values)
@@ -110,6 +122,11 @@ class Executor:
         """The executor process's variables, which a deployment's `value_from_env` may copy."""
         self._management_auth = management_auth
         self._listed = frozenset(self._performers)
+
+    @property
+    def executor_name(self) -> str:
+        """The identity its containers and networks are labelled with (`instanceName`)."""
+        return self._deps.executor_name
 
     @property
     def management_auth(self) -> ManagementAuthenticator | None:
@@ -136,14 +153,53 @@ class Executor:
             if not performer.settings.verify_aggregator_signature:
                 self._deps.events.emit(AggregatorCheckDisabled(performer.settings.avs_address))
         await self._shared.open()
+        try:
+            wanted = await self._wanted_releases()
+            health = {avs: p.settings.health for avs, p in self._performers.items()}
+            adopted = await Reconciler(self._deps).reconcile(wanted, health)
+        except BaseException:
+            await self._shared.stop_events()
+            await self._shared.close()
+            raise
         results = await asyncio.gather(
-            *(performer.start() for performer in self._performers.values()), return_exceptions=True
+            *(
+                performer.start(wanted[avs], adopted.get(avs))
+                for avs, performer in self._performers.items()
+            ),
+            return_exceptions=True,
         )
         failures = [r for r in results if isinstance(r, BaseException)]
         if failures:
             await self._stop_performers()
             raise failures[0]
         self._accepting = True
+
+    async def _wanted_releases(self) -> dict[AvsAddress, Release]:
+        """What each AVS should run: the stored deployment, unless the config's image changed
+        since it was stored (then the config's); AVSs added by DeployArtifact come back too."""
+        stored = {d.avs: d for d in await self._store.load()} if self._store else {}
+        wanted = {}
+        for avs, record in stored.items():
+            if avs in self._performers or record.configured_image is not None:
+                continue
+            try:
+                self._add_unlisted(avs, record.release.image)
+            except ExecutorError as exc:
+                self._deps.events.emit(StoredDeploymentDropped(avs, str(exc)))
+                continue
+        for avs, performer in self._performers.items():
+            kept = stored.get(avs)
+            configured = performer.settings.image if avs in self._listed else None
+            if kept is None:
+                wanted[avs] = performer.configured_release
+            elif kept.configured_image == configured:
+                wanted[avs] = kept.release
+                self._deps.events.emit(DeploymentRestored(avs, kept.release.image))
+            else:
+                wanted[avs] = performer.configured_release
+                reason = "the config's image changed since it was deployed"
+                self._deps.events.emit(StoredDeploymentDropped(avs, reason))
+        return wanted
 
     async def submit_task(self, task: Task, *, timeout: float | None) -> TaskResult:
         """Run the task on its AVS's performer and return the signed result.
@@ -153,6 +209,8 @@ class Executor:
         """
         clock = self._deps.clock
         started = clock.monotonic()
+        self._submitted += 1
+        self._none_submitted.clear()
         try:
             return await self._run(task, started, timeout)
         except ExecutorError as exc:
@@ -166,6 +224,10 @@ class Executor:
                 )
             )
             raise
+        finally:
+            self._submitted -= 1
+            if not self._submitted:
+                self._none_submitted.set()
 
     async def _run(self, task: Task, started: float, timeout: float | None) -> TaskResult:
         if not self._accepting:
@@ -189,7 +251,7 @@ class Executor:
         key = (task.avs_address, task.task_id)
         if key in self._in_flight:
             raise TaskAlreadyRunning(
-                f"task {task.task_id} is already running for AVS {task.avs_address}"
+                f"task {shown(task.task_id.value)} is already running for AVS {task.avs_address}"
             )
         verified = self._deps.clock.monotonic()
         output, performer_id, executed = await self._execute_tracked(
@@ -298,7 +360,7 @@ class Executor:
                 )
         except TimeoutError:
             raise PerformerTimeout(
-                f"task {task.task_id} did not finish within {budget:.3g} s"
+                f"task {shown(task.task_id.value)} did not finish within {budget:.3g} s"
             ) from None
 
     async def deploy_artifact(
@@ -319,7 +381,7 @@ class Executor:
             raise ShuttingDown("the executor is not accepting deployments")
         if not self._management.allows(image.repository):
             raise ManagementRefused(
-                f"registry_url: {image.repository} is not in management.allowedRegistries"
+                f"registry_url: {shown(image.repository)} is not in management.allowedRegistries"
             )
         requested = resolve(
             env,
@@ -329,20 +391,7 @@ class Executor:
         performer = self._performers.get(avs_address)
         created = performer is None
         if performer is None:
-            if self._new_avs is None:
-                raise AvsNotFound(f"no performer serves AVS {avs_address}")
-            unlisted = len(self._performers.keys() - self._listed)
-            if unlisted >= self._management.max_unlisted_avs:
-                raise TooManyAvs(
-                    f"avs_address: AVS {avs_address} is not in the config, and the executor "
-                    f"already serves {unlisted} such AVS (management.maxUnlistedAvs)"
-                )
-            settings, signer = self._new_avs(avs_address, image)
-            if settings.verify_aggregator_signature and self._authenticator is None:
-                raise ValueError("the new AVS checks signatures but there is no authenticator")
-            performer = AvsPerformer(settings, self._deps)
-            self._performers[avs_address] = performer
-            self._signers[avs_address] = signer
+            performer = self._add_unlisted(avs_address, image)
         deployment_id = f"deployment-{avs_address.value}-{self._deps.ids.new_id()}"
         try:
             release = Release(image, merged(performer.settings.env, requested))
@@ -354,13 +403,31 @@ class Executor:
             raise
         return Deployment(deployment_id=deployment_id, performer_id=performer_id)
 
+    def _add_unlisted(self, avs_address: AvsAddress, image: PerformerImage) -> AvsPerformer:
+        """A slot for an AVS the config does not name, within management.maxUnlistedAvs."""
+        if self._new_avs is None:
+            raise AvsNotFound(f"no performer serves AVS {avs_address}")
+        unlisted = len(self._performers.keys() - self._listed)
+        if unlisted >= self._management.max_unlisted_avs:
+            raise TooManyAvs(
+                f"avs_address: AVS {avs_address} is not in the config, and the executor "
+                f"already serves {unlisted} such AVS (management.maxUnlistedAvs)"
+            )
+        settings, signer = self._new_avs(avs_address, image)
+        if settings.verify_aggregator_signature and self._authenticator is None:
+            raise ValueError("the new AVS checks signatures but there is no authenticator")
+        performer = AvsPerformer(settings, self._deps, store=self._store, listed=False)
+        self._performers[avs_address] = performer
+        self._signers[avs_address] = signer
+        return performer
+
     async def remove_performer(self, performer_id: PerformerId) -> None:
         """Remove a staged performer, or drain and remove an in-service one."""
         for performer in tuple(self._performers.values()):
             if performer.holds(performer_id):
                 await performer.remove(performer_id)
                 return
-        raise PerformerNotFound(f"performer with ID {performer_id} not found")
+        raise PerformerNotFound(f"performer with ID {shown(performer_id.value)} not found")
 
     def list_performers(self, avs_address: AvsAddress | None = None) -> list[PerformerView]:
         """Every performer, or those of one AVS."""
@@ -374,10 +441,13 @@ class Executor:
     async def shutdown(self, grace: float) -> None:
         """Refuse new tasks, let running ones finish within `grace` s, then remove containers."""
         self._accepting = False
-        if self._in_flight:
-            self._deps.events.emit(ShutdownStarted(len(self._in_flight), grace))
+        if self._submitted:
+            # Every accepted task, also those still waiting for a worker or being verified: the
+            # performers' own idle flags go up between two queued tasks.
+            self._deps.events.emit(ShutdownStarted(self._submitted, grace))
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(grace):
+                    await self._none_submitted.wait()
                     await asyncio.gather(*(p.wait_idle() for p in self._performers.values()))
         await self._stop_performers()
 

@@ -14,21 +14,29 @@ from executor_core.performers import PerformerId
 AVS_ADDRESS_LABEL = "com.eigenlayer.hourglass.avs-address"
 PERFORMER_ID_LABEL = "com.eigenlayer.hourglass.performer-id"
 EXECUTOR_INSTANCE_LABEL = "com.eigenlayer.hourglass.executor-instance"
+EXECUTOR_NAME_LABEL = "com.eigenlayer.hourglass.executor-name"
+"""The executor's stable identity (`instanceName`): the same across restarts, so that what a
+crashed run left behind is found, adopted or removed by the next one, and only that."""
 MANAGED_BY_LABEL = "com.eigenlayer.hourglass.managed-by"
 MANAGED_BY = "hourglass-executor-py"
 
 
-def owner_labels(instance_id: str) -> dict[str, str]:
-    """Labels that mark an object as made by this executor instance."""
-    return {MANAGED_BY_LABEL: MANAGED_BY, EXECUTOR_INSTANCE_LABEL: instance_id}
+def executor_labels(executor_name: str) -> dict[str, str]:
+    """Labels that mark an object as this executor's, whichever run of it made the object."""
+    return {MANAGED_BY_LABEL: MANAGED_BY, EXECUTOR_NAME_LABEL: executor_name}
+
+
+def owner_labels(instance_id: str, executor_name: str) -> dict[str, str]:
+    """Labels that mark an object as made by this run (process) of the executor."""
+    return {**executor_labels(executor_name), EXECUTOR_INSTANCE_LABEL: instance_id}
 
 
 def performer_labels(
-    instance_id: str, avs: AvsAddress, performer_id: PerformerId
+    instance_id: str, executor_name: str, avs: AvsAddress, performer_id: PerformerId
 ) -> dict[str, str]:
     """Labels of one performer container."""
     return {
-        **owner_labels(instance_id),
+        **owner_labels(instance_id, executor_name),
         AVS_ADDRESS_LABEL: avs.value,
         PERFORMER_ID_LABEL: performer_id.value,
     }

@@ -18,6 +18,7 @@ from executor_core.errors import ContainerStartFailed, ExecutorError, RegistryUn
 from executor_core.events import CleanupFailed, EventHub
 from executor_core.labels import container_name, performer_labels
 from executor_core.performers import (
+    ContainerHardening,
     ContainerSpec,
     PerformerId,
     PerformerImage,
@@ -104,7 +105,11 @@ class PerformerDeps:
     clock: Clock
     ids: IdSource
     instance_id: str
+    executor_name: str = "executor"
+    """The stable identity every container and network of this executor is labelled with."""
     network: str | None = None
+    network_internal: bool = False
+    """The network is made with no route out of the host (Docker `Internal`)."""
     stop_grace: float = 10.0
     policy: DeploymentPolicy = attrs.field(factory=DeploymentPolicy)
     events: EventHub = attrs.field(factory=EventHub)
@@ -113,10 +118,18 @@ class PerformerDeps:
 class PerformerLauncher:
     """Pulls images, starts performer containers, waits for them to serve, removes them."""
 
-    def __init__(self, avs: AvsAddress, health: HealthPolicy, deps: PerformerDeps) -> None:
+    def __init__(
+        self,
+        avs: AvsAddress,
+        health: HealthPolicy,
+        deps: PerformerDeps,
+        *,
+        hardening: ContainerHardening | None = None,
+    ) -> None:
         self._avs = avs
         self._health = health
         self._deps = deps
+        self._hardening = hardening or ContainerHardening()
 
     async def pull(self, image: PerformerImage) -> None:
         """Make the image present, within the pull timeout (not the deployment's)."""
@@ -136,9 +149,10 @@ class PerformerLauncher:
         spec = ContainerSpec(
             image=release.image,
             name=container_name(self._avs, deps.ids.new_id()),
-            labels=performer_labels(deps.instance_id, self._avs, performer_id),
+            labels=performer_labels(deps.instance_id, deps.executor_name, self._avs, performer_id),
             network=deps.network,
             env=release.env,
+            hardening=self._hardening,
         )
         container = await deps.runtime.start_container(spec)
         return LivePerformer(performer_id, container, deps.connector.connect(container.endpoint))
@@ -179,6 +193,13 @@ class PerformerLauncher:
                 ) from None
             raise
         return live
+
+    async def remove_strictly(self, live: LivePerformer) -> None:
+        """Close the client, then stop and remove the container; a failure is raised."""
+        await live.client.aclose()
+        await self._deps.runtime.remove_container(
+            live.container.container_id, grace_seconds=self._deps.stop_grace
+        )
 
     async def remove(self, container_id: str, *, client: PerformerClient | None = None) -> None:
         """Close the client, then stop and remove the container; a failure is an event."""

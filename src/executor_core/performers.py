@@ -9,8 +9,12 @@ from datetime import datetime
 import attrs
 
 from executor_core.addresses import AvsAddress
+from executor_core.text import quoted
 
 PERFORMER_PORT = 8080
+MAX_REPOSITORY_LENGTH = 255
+"""Docker's limit on an image name (distribution/reference's NameTotalLengthMax); checked
+before the pattern, whose matching time grows with the square of the length."""
 REPOSITORY = re.compile(
     r"[a-z0-9]+(?:[._\-/:][a-z0-9]+)*(?::[0-9]+)?(?:/[a-z0-9]+(?:[._\-][a-z0-9]+)*)*"
 )
@@ -19,13 +23,13 @@ DIGEST = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 def _check_repository(_: object, attribute: attrs.Attribute[str], value: str) -> None:
-    if not value or not REPOSITORY.fullmatch(value):
-        raise ValueError(f"{attribute.name}: not a valid image repository: {value!r}")
+    if not value or len(value) > MAX_REPOSITORY_LENGTH or not REPOSITORY.fullmatch(value):
+        raise ValueError(f"{attribute.name}: not a valid image repository: {quoted(value)}")
 
 
 def _check_tag(_: object, attribute: attrs.Attribute[str], value: str) -> None:
     if value and not _TAG.fullmatch(value):
-        raise ValueError(f"{attribute.name}: not a valid image tag: {value!r}")
+        raise ValueError(f"{attribute.name}: not a valid image tag: {quoted(value)}")
 
 
 def _check_digest(_: object, attribute: attrs.Attribute[str], value: str) -> None:
@@ -102,6 +106,78 @@ class Release:
     env: Env = attrs.field(default=(), repr=False)
 
 
+LINUX_CAPABILITIES = frozenset(
+    {
+        "AUDIT_CONTROL", "AUDIT_READ", "AUDIT_WRITE", "BLOCK_SUSPEND", "BPF",
+        "CHECKPOINT_RESTORE", "CHOWN", "DAC_OVERRIDE", "DAC_READ_SEARCH", "FOWNER", "FSETID",
+        "IPC_LOCK", "IPC_OWNER", "KILL", "LEASE", "LINUX_IMMUTABLE", "MAC_ADMIN",
+        "MAC_OVERRIDE", "MKNOD", "NET_ADMIN", "NET_BIND_SERVICE", "NET_BROADCAST", "NET_RAW",
+        "PERFMON", "SETFCAP", "SETGID", "SETPCAP", "SETUID", "SYS_ADMIN", "SYS_BOOT",
+        "SYS_CHROOT", "SYS_MODULE", "SYS_NICE", "SYS_PACCT", "SYS_PTRACE", "SYS_RAWIO",
+        "SYS_RESOURCE", "SYS_TIME", "SYS_TTY_CONFIG", "SYSLOG", "WAKE_ALARM",
+    }
+)  # fmt: skip
+"""The Linux capabilities (capabilities(7)), without their `CAP_` prefix."""
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+MIB = 1024 * 1024
+
+
+def capability(name: str) -> str:
+    """Return a capability's canonical name (`net_bind_service`, `CAP_NET_BIND_SERVICE` ->
+    `NET_BIND_SERVICE`); raise ValueError for anything else, `ALL` included."""
+    canonical = name.strip().upper().removeprefix("CAP_") if isinstance(name, str) else ""
+    if canonical not in LINUX_CAPABILITIES:
+        raise ValueError(f"{str(name)[:40]!r} is not a Linux capability (such as NET_BIND_SERVICE)")
+    return canonical
+
+
+def _capabilities(value: tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        raise ValueError("capabilities must be a list of names")
+    return tuple(dict.fromkeys(capability(name) for name in value))
+
+
+def _check_user(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if value and not _USER.fullmatch(value):
+        raise ValueError(f"{attribute.name}: must be user[:group], by name or number")
+
+
+def _check_cpus(_: object, attribute: attrs.Attribute[float], value: float) -> None:
+    if value != 0 and not 0.01 <= value <= 1024:
+        raise ValueError(f"{attribute.name}: must be 0 (no limit) or between 0.01 and 1024")
+
+
+def _check_memory(_: object, attribute: attrs.Attribute[int], value: int) -> None:
+    if value != 0 and value < 6 * MIB:
+        raise ValueError(f"{attribute.name}: must be 0 (no limit) or at least 6 MiB")
+
+
+@attrs.frozen
+class ContainerHardening:
+    """How a performer container is confined; the defaults are hardened, each can be relaxed.
+
+    Every capability is dropped; `cap_add` gives some back. A limit of 0 is no limit. With a
+    read-only root filesystem, `/tmp` is a tmpfs of `tmpfs_size_bytes`. An empty `user` keeps
+    the image's own.
+    """
+
+    no_new_privileges: bool = True
+    """Keep setuid binaries and file capabilities from raising a process's privileges."""
+    cap_add: tuple[str, ...] = attrs.field(default=(), converter=_capabilities)
+    pids_limit: int = attrs.field(default=512, validator=attrs.validators.ge(0))
+    memory_bytes: int = attrs.field(default=1024 * MIB, validator=_check_memory)
+    """The memory limit, swap included (none beyond it)."""
+    cpus: float = attrs.field(default=2.0, validator=_check_cpus)
+    """CPUs' worth of time; a runtime may lower it to what its host has."""
+    read_only_root_filesystem: bool = False
+    tmpfs_size_bytes: int = attrs.field(default=64 * MIB, validator=attrs.validators.ge(MIB))
+    user: str = attrs.field(default="", validator=_check_user)
+    log_max_size_bytes: int = attrs.field(default=10 * MIB, validator=attrs.validators.ge(1024))
+    """The size at which the container's log file is rotated."""
+    log_max_files: int = attrs.field(default=3, validator=attrs.validators.ge(1))
+    """Log files kept, the current one included."""
+
+
 @attrs.frozen
 class ContainerSpec:
     """Everything the runtime needs to start one performer container."""
@@ -112,6 +188,8 @@ class ContainerSpec:
     network: str | None = None
     env: Env = attrs.field(default=(), repr=False)
     """Environment variables of the performer, in order (values may be secrets)."""
+    hardening: ContainerHardening = attrs.field(factory=ContainerHardening)
+    """Privileges, limits and log rotation of the container."""
 
 
 @attrs.frozen

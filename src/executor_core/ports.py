@@ -14,7 +14,14 @@ from typing import Protocol, runtime_checkable
 import attrs
 
 from executor_core.addresses import Address, AvsAddress
-from executor_core.performers import ContainerSpec, Endpoint, PerformerImage, RunningContainer
+from executor_core.performers import (
+    ContainerSpec,
+    Endpoint,
+    PerformerId,
+    PerformerImage,
+    Release,
+    RunningContainer,
+)
 from executor_core.tasks import TaskResult
 
 
@@ -43,18 +50,45 @@ class ContainerEvent:
 
 @attrs.frozen
 class NetworkRef:
-    """A container network, and whether this runtime created it (and so may remove it)."""
+    """A container network, and whether it is this executor's to remove: made now, or found
+    carrying all the labels asked for (made by an earlier run of the same executor)."""
 
     network_id: str
     name: str
     created: bool
 
 
+@attrs.frozen
+class FoundContainer:
+    """A container the engine has with given labels: what the start-up reconciler needs to
+    tell whether it can be adopted as a performer or must go."""
+
+    container_id: str
+    name: str
+    labels: Mapping[str, str]
+    running: bool
+    image_reference: str
+    """The reference it was created from (`repo@sha256:…`, `repo:tag`)."""
+    image_id: str
+    """The id of the image it runs (`sha256:…` of the image config)."""
+    env: tuple[tuple[str, str], ...] = attrs.field(default=(), repr=False)
+    endpoint: Endpoint | None = None
+    """The loopback endpoint of its performer port; None when not running or not published."""
+    image_digest: str = ""
+
+
 class ContainerRuntime(Protocol):
     """**Protocol:** runs performer containers; the executor owns their whole lifecycle."""
 
-    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> NetworkRef:
-        """Return the network called `name`, creating it (with `labels`) if it is missing."""
+    async def ensure_network(
+        self, name: str, labels: Mapping[str, str], *, internal: bool = False
+    ) -> NetworkRef:
+        """Return the network called `name`, creating it (with `labels`) if it is missing.
+
+        An `internal` network has no route out of the host; its containers' performer ports
+        are still reached on 127.0.0.1. A network that exists with the other setting is
+        refused (`ContainerRuntimeError`), never used as it is.
+        """
         ...
 
     async def remove_network(self, network_id: str) -> None:
@@ -77,6 +111,14 @@ class ContainerRuntime(Protocol):
 
     async def is_running(self, container_id: str) -> bool:
         """Tell whether the container exists and runs."""
+        ...
+
+    async def find_containers(self, labels: Mapping[str, str]) -> list[FoundContainer]:
+        """Every container, running or not, that carries all `labels` (at least one)."""
+        ...
+
+    async def local_image_id(self, reference: str) -> str | None:
+        """The id of the image `reference` names locally, without pulling; None if absent."""
         ...
 
     async def remove_container(self, container_id: str, *, grace_seconds: float) -> None:
@@ -275,6 +317,38 @@ class ProcessedTasks(Protocol):
 
     async def put(self, avs: AvsAddress, task_id: str, entry: ProcessedTask) -> None:
         """Keep the result of a task that completed."""
+        ...
+
+
+@attrs.frozen
+class StoredDeployment:
+    """What an AVS runs, kept so that a restart brings back what DeployArtifact deployed."""
+
+    avs: AvsAddress
+    release: Release = attrs.field(repr=False)
+    performer_id: PerformerId
+    configured_image: PerformerImage | None
+    """The image the config named for the AVS when this was stored; None for an AVS the config
+    does not name. A config whose image has changed since wins over the stored release."""
+
+
+class DeploymentStore(Protocol):
+    """**Protocol:** the in-service release of each AVS, across restarts.
+
+    `save` and `forget` return once the change is durable: a deployment is acknowledged only
+    after it.
+    """
+
+    async def load(self) -> Sequence[StoredDeployment]:
+        """Every AVS's stored deployment."""
+        ...
+
+    async def save(self, deployment: StoredDeployment) -> None:
+        """Keep the AVS's in-service release, replacing what was kept for it."""
+        ...
+
+    async def forget(self, avs: AvsAddress) -> None:
+        """The AVS has no performer any more (RemovePerformer): keep nothing for it."""
         ...
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import attrs
 
 from executor_core.addresses import AvsAddress
-from executor_core.performers import Env, PerformerImage
+from executor_core.performers import ContainerHardening, Env, PerformerImage
 
 
 @attrs.frozen
@@ -36,10 +36,18 @@ class DeploymentPolicy:
     max_recreations: int = attrs.field(default=5, validator=attrs.validators.ge(0))
     recreate_initial_delay: float = attrs.field(default=2.0, validator=attrs.validators.ge(0))
     recreate_max_delay: float = attrs.field(default=30.0, validator=attrs.validators.ge(0))
+    engine_retry_max_delay: float = attrs.field(default=3.0, validator=attrs.validators.gt(0))
+    """While the container engine cannot be reached, recreation is retried for as long as it
+    takes, at most this many seconds apart, so an AVS serves again soon after the engine does."""
 
     def recreate_delay(self, attempt: int) -> float:
         """Back-off before recreation `attempt` (1-based): doubling, capped."""
         return float(min(self.recreate_initial_delay * 2 ** (attempt - 1), self.recreate_max_delay))
+
+    def engine_retry_delay(self, waits: int) -> float:
+        """Back-off before retry `waits` (1-based) of a recreation the engine was down for."""
+        initial = self.recreate_initial_delay or 0.5
+        return float(min(initial * 2 ** (waits - 1), self.engine_retry_max_delay))
 
 
 def _repository_prefixes(value: tuple[str, ...]) -> tuple[str, ...]:
@@ -91,3 +99,5 @@ class AvsSettings:
     variables replace those of the same name (`performer_env.merged`)."""
     accepts_g1: bool = True
     """Serve first-generation (version 0) tasks, whose aggregator signature is replayable."""
+    container: ContainerHardening = attrs.field(factory=ContainerHardening)
+    """How the AVS's performer containers are confined (hardened unless the config relaxes it)."""

@@ -9,7 +9,7 @@ from collections.abc import Callable, Iterable
 from executor_core.avs_performer import AvsPerformer
 from executor_core.errors import ExecutorError
 from executor_core.events import CleanupFailed, ContainerEventsInterrupted
-from executor_core.labels import owner_labels
+from executor_core.labels import executor_labels
 from executor_core.live_performer import PerformerDeps
 from executor_core.ports import NetworkRef
 
@@ -31,8 +31,10 @@ class SharedRuntime:
     async def open(self) -> None:
         deps = self._deps
         if deps.network:
-            labels = owner_labels(deps.instance_id)
-            self._network = await deps.runtime.ensure_network(deps.network, labels)
+            labels = executor_labels(deps.executor_name)
+            self._network = await deps.runtime.ensure_network(
+                deps.network, labels, internal=deps.network_internal
+            )
         self._pump = asyncio.create_task(self._pump_events(), name="container-events")
 
     async def stop_events(self) -> None:
@@ -59,7 +61,7 @@ class SharedRuntime:
 
     async def _pump_events(self) -> None:
         """Hand each die/OOM event to the AVS that owns the container; outlive broken streams."""
-        labels = owner_labels(self._deps.instance_id)
+        labels = executor_labels(self._deps.executor_name)  # adopted containers included
         while True:
             try:
                 async for event in self._deps.runtime.events(labels):

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncIterator
+from typing import Any
 
 import grpc
 import pytest
@@ -311,3 +313,130 @@ async def test_an_undecodable_body_is_invalid_argument_naming_the_method(  # typ
 
     assert code is grpc.StatusCode.INVALID_ARGUMENT
     assert details == f"request: {method}: the body is not a valid {message} message"
+
+
+@pytest.mark.parametrize(
+    ("path", "message", "body", "field"),
+    [
+        ("ExecutorService/SubmitTask", "TaskSubmission", b"\x08\x05", "task_id"),
+        ("ExecutorService/SubmitTask", "TaskSubmission", b"\x32\x01x", "operator_set_id"),
+        ("ExecutorService/DeployArtifact", "DeployArtifactRequest", b"\x08\x05", "avs_address"),
+        (
+            "ExecutorService/DeployArtifact",
+            "DeployArtifactRequest",
+            b"\x22\x02\x08\x05",
+            "env[0].name",
+        ),
+        ("ExecutorService/ListPerformers", "ListPerformersRequest", b"\x0d\0\0\0\0", "avs_address"),
+        ("ExecutorService/RemovePerformer", "RemovePerformerRequest", b"\x10\x01", "auth"),
+        (
+            "ExecutorManagementService/RemovePerformer",
+            "RemovePerformerRequest",
+            b"\x12\x02\x08\x01",
+            "auth.challenge_token",
+        ),
+        (
+            "ExecutorManagementService/GetChallengeToken",
+            "GetChallengeTokenRequest",
+            b"\x08\x2a",
+            "operator_address",
+        ),
+    ],
+)
+async def test_a_field_with_the_wrong_wire_type_is_invalid_argument_naming_it(  # type: ignore[no-untyped-def]
+    served, path: str, message: str, body: bytes, field: str
+) -> None:
+    """A number where a string belongs parses (protobuf keeps it as an unknown field), but it
+    is not the message: upstream's Go server refuses it, and so does this one."""
+    _, server, _ = served
+    method = path.rpartition("/")[2]
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        call = channel.unary_unary(f"/eigenlayer.hourglass.v1.{path}")(body, timeout=5)
+        code, details = await code_of(call)
+
+    assert code is grpc.StatusCode.INVALID_ARGUMENT
+    assert details == (
+        f"request: {method}: the body is not a valid {message} message "
+        f"({field} has the wrong wire type)"
+    )
+
+
+async def test_unknown_field_numbers_are_still_accepted(served) -> None:  # type: ignore[no-untyped-def]
+    _, server, _ = served
+    body = bytes(pb.ListPerformersRequest()) + b"\xf8\x01\x07" + b"\x9a\x02\x01x"
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        answer = await channel.unary_unary(
+            "/eigenlayer.hourglass.v1.ExecutorService/ListPerformers",
+            response_deserializer=pb.ListPerformersResponse.FromString,
+        )(body, timeout=5)
+    assert len(answer.performers) == 1
+
+
+async def _answers(call: Any) -> None:
+    """Wait for a call's end, reading every answer of a streaming one."""
+    if hasattr(call, "__aiter__"):
+        async for _ in call:
+            pass
+    else:
+        await call
+
+
+@pytest.mark.parametrize(
+    ("path", "streaming", "message"),
+    [
+        ("/grpc.health.v1.Health/Check", False, "grpc.health.v1.HealthCheckRequest"),
+        ("/grpc.health.v1.Health/Watch", False, "grpc.health.v1.HealthCheckRequest"),
+        (
+            "/grpc.reflection.v1alpha.ServerReflection/ServerReflectionInfo",
+            True,
+            "grpc.reflection.v1alpha.ServerReflectionRequest",
+        ),
+    ],
+)
+async def test_health_and_reflection_answer_bad_bodies_with_invalid_argument(  # type: ignore[no-untyped-def]
+    served, caplog: pytest.LogCaptureFixture, path: str, streaming: bool, message: str
+) -> None:
+    _, server, _ = served
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        if streaming:
+
+            async def requests() -> AsyncIterator[bytes]:
+                yield b"\xff\xff"
+
+            call = channel.stream_stream(path)(requests(), timeout=5)
+        elif path.endswith("Watch"):
+            call = channel.unary_stream(path)(b"\xff\xff", timeout=5)
+        else:
+            call = channel.unary_unary(path)(b"\xff\xff", timeout=5)
+        with pytest.raises(grpc.aio.AioRpcError) as caught:
+            await _answers(call)
+        health = await health_pb2_grpc.HealthStub(channel).Check(
+            health_pb2.HealthCheckRequest(), timeout=5
+        )
+
+    method = path.lstrip("/")
+    assert caught.value.code() is grpc.StatusCode.INVALID_ARGUMENT
+    assert caught.value.details() == f"{method}: the body is not a valid {message} message"
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert health.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_an_unknown_performer_id_is_repeated_safely(served) -> None:  # type: ignore[no-untyped-def]
+    _, server, _ = served
+    hostile = "\x1b[2J\x00" + "x" * 5000
+    async with grpc.aio.insecure_channel(f"127.0.0.1:{server.port}") as channel:
+        call = channel.unary_unary(
+            "/eigenlayer.hourglass.v1.ExecutorService/RemovePerformer",
+            request_serializer=bytes,
+        )(pb.RemovePerformerRequest(performer_id=hostile), timeout=5)
+        code, details = await code_of(call)
+        plain = await code_of(
+            channel.unary_unary(
+                "/eigenlayer.hourglass.v1.ExecutorService/RemovePerformer",
+                request_serializer=bytes,
+            )(pb.RemovePerformerRequest(performer_id="performer-x"), timeout=5)
+        )
+
+    assert code is grpc.StatusCode.NOT_FOUND
+    assert details == "performer with ID '\\x1b[2J\\x00" + "x" * 75 + "'… not found"
+    assert plain == (grpc.StatusCode.NOT_FOUND, "performer with ID performer-x not found")

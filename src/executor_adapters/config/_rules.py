@@ -22,15 +22,17 @@ def problems(config: ExecutorConfig) -> list[str]:
         *_peering_problems(config),
         *_key_problems(config),
         *_management_problems(config),
+        *_network_problems(config),
+        *_storage_problems(config),
     ]
 
 
 def ignored_values(config: ExecutorConfig) -> list[IgnoredKey]:
     """Keys whose value, rather than presence, has no effect here."""
     ignored = []
-    if config.storage.type == "badger":
-        reason = "tasks are deduplicated in memory; durable storage is not implemented yet"
-        ignored.append(IgnoredKey(path="storage.type", reason=reason))
+    if config.performer_network_relay_image is not None and not config.performer_network_internal:
+        reason = "only an internal performer network (performerNetworkInternal: true) has relays"
+        ignored.append(IgnoredKey(path="performerNetworkRelayImage", reason=reason))
     management = config.management
     if config.authentication_enabled:
         if management.allow_remote_without_auth:
@@ -92,6 +94,24 @@ def _key_problems(config: ExecutorConfig) -> list[str]:
     ]
 
 
+def _network_problems(config: ExecutorConfig) -> list[str]:
+    """An internal performer network needs a name, and a relay image to reach its performers."""
+    if not config.performer_network_internal:
+        return []
+    found = []
+    if not config.performer_network_name:
+        found.append(
+            "performerNetworkInternal: needs performerNetworkName, the network to make internal"
+        )
+    if config.performer_network_relay_image is None:
+        found.append(
+            "performerNetworkRelayImage: required with performerNetworkInternal: true; Docker "
+            "publishes no port of a container on an internal network, so a relay in this image "
+            "(any image with python3) publishes each performer's port on 127.0.0.1"
+        )
+    return found
+
+
 def _management_problems(config: ExecutorConfig) -> list[str]:
     """Each authorised key is one key; with authentication on, some key must be able to sign."""
     found = [
@@ -111,3 +131,13 @@ def _management_problems(config: ExecutorConfig) -> list[str]:
             "operator.signingKeys.ecdsa or .bls, or list management.authorizedKeys"
         )
     return found
+
+
+def _storage_problems(config: ExecutorConfig) -> list[str]:
+    """A persistent store needs its directory."""
+    storage = config.storage
+    if storage.type == "memory" or storage.database_dir is not None:
+        return []
+    if storage.type == "badger":
+        return ["storage.badger.dir: required with storage.type badger (or give storage.dir)"]
+    return ["storage.dir: required with storage.type sqlite"]

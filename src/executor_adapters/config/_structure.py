@@ -42,6 +42,7 @@ from executor_adapters.config._written import (
 from executor_adapters.config.schema import (
     PUBLIC_KEY_PROBLEM,
     BlsKeyConfig,
+    ContainerConfig,
     EcdsaKeyConfig,
     EnvVarConfig,
     L1ChainConfig,
@@ -58,6 +59,9 @@ _DURATION_PROBLEM = "must be a duration: seconds as a number, or text such as 15
 _NUMBER = re.compile(r"\d+(?:\.\d*)?|\.\d+")
 _HEX_G2 = re.compile(r"(?:0[xX])?[0-9a-fA-F]{256}")
 _DECIMAL = re.compile(r"[0-9]+")
+_SIZE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)
+_SIZE_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
+_SIZE_PROBLEM = "must be a size: bytes as an integer, or text such as 512m or 1g (1024-based)"
 
 Hook = Callable[[Any, Any], Any]
 
@@ -180,7 +184,35 @@ def _is_text_or_block(kind: Any) -> bool:
     return typing.get_origin(kind) is types.UnionType and str in args and bool(args & BLOCKS)
 
 
-_FIELD_HOOKS: dict[tuple[type, str], Hook] = {(L1ChainConfig, "chain_id"): _chain_id}
+def byte_size(value: object, _: object = None) -> object:
+    """Parse a size as Docker's `--memory` does: bytes, or a number with a 1024-based unit
+    (`512m`, `1.5g`, `64MiB`; `b` alone is bytes). Anything else is refused."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(_SIZE_PROBLEM)
+    if isinstance(value, int):
+        return value
+    match = _SIZE.fullmatch(value.strip())
+    if match is None:
+        raise ValueError(_SIZE_PROBLEM)
+    return int(float(match[1]) * _SIZE_UNIT[match[2].lower()])
+
+
+def cpu_count(value: object, _: object = None) -> object:
+    """Read a number of CPUs: a number, or one in quotes (`"1.5"`); not a duration."""
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        return float(value.strip())
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of CPUs, such as 2 or 0.5")
+    return float(value)
+
+
+_FIELD_HOOKS: dict[tuple[type, str], Hook] = {
+    (L1ChainConfig, "chain_id"): _chain_id,
+    (ContainerConfig, "memory"): byte_size,
+    (ContainerConfig, "tmpfs_size"): byte_size,
+    (ContainerConfig, "log_max_size"): byte_size,
+    (ContainerConfig, "cpus"): cpu_count,
+}
 """Attributes read by a hook of their own rather than by their type's."""
 
 

@@ -29,6 +29,7 @@ from executor_adapters.config.schema import (
     AuthorizedKeyConfig,
     AvsPerformerConfig,
     BlsKeyConfig,
+    ContainerConfig,
     ContractOverrides,
     DeduplicationConfig,
     DeploymentConfig,
@@ -197,7 +198,6 @@ _HASHED_LOCALLY = (
     "the TaskMailbox message hash is computed locally; contract addresses go in l1Chain.contracts"
 )
 _DOCKER_ONLY = "Kubernetes mode is not supported; performers run on Docker"
-_IN_MEMORY = "durable storage is not implemented yet"
 
 UNUSED: dict[type, dict[str, Unused]] = {
     ExecutorConfig: {
@@ -211,7 +211,6 @@ UNUSED: dict[type, dict[str, Unused]] = {
     },
     AvsPerformerConfig: {"kubernetes": Unused(PerformerKubernetesBlock, _DOCKER_ONLY)},
     EnvBlock: {"kubernetesEnv": Unused(KubernetesEnvBlock, _DOCKER_ONLY)},
-    StorageConfig: {"badger": Unused(BadgerBlock, _IN_MEMORY)},
     PeeringSimulationConfig: {
         "operatorPeers": Unused(tuple[Any, ...], "declared upstream and never used")
     },
@@ -232,7 +231,8 @@ RENAMED: dict[type, dict[str, Renamed]] = {
         "authentication_enabled": Renamed(
             "authentication", AuthenticationBlock, lambda block: block.enabled
         )
-    }
+    },
+    StorageConfig: {"badger_dir": Renamed("badger", BadgerBlock, lambda block: block.dir or "")},
 }
 OMITTED: dict[type, frozenset[str]] = {ExecutorConfig: frozenset({"ignored_keys"})}
 """Attributes the loader sets, which the file may not."""
@@ -251,6 +251,7 @@ BLOCKS: frozenset[type] = frozenset(
         OperatorConfig,
         SigningKeysConfig,
         AvsPerformerConfig,
+        ContainerConfig,
         HealthCheckConfig,
         SimulationConfig,
         PeeringSimulationConfig,

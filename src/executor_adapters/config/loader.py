@@ -135,7 +135,7 @@ def parse_config(
     problems.extend(env_problems)
     if config is not None:
         config = _resolve_peers_file(config, Path(base_dir))
-        problems.extend(_rules.problems(config))
+        problems.extend(_rules.problems(attrs.evolve(config, **changes)))
     if problems or config is None:
         raise ConfigError(problems)
     ignored = sorted((*spelled.ignored, *_rules.ignored_values(config)), key=lambda k: k.path)

@@ -24,7 +24,8 @@ Semantics that differ from upstream or are ours (docs/configuration.md has the f
 - G1 tasks are accepted per AVS by `ExecutorConfig.accepts_g1`, G2 tasks when `l1Chain` is set.
 - `authentication.enabled: true` turns on challenge authentication of the management API; it
   also accepts `management.authorizedKeys`, and `management.requireRequestBinding` is ours.
-- Our additions: `taskQueueSize`, `health.*`, `verifyAggregatorSignature`,
+- Our additions: `taskQueueSize`, `health.*`, `container.*`, `performerNetworkInternal`,
+  `performerNetworkRelayImage`, `verifyAggregatorSignature`,
   `aggregatorPeersFile`, `shutdownGracePeriod`, `taskTimeout`, `maxMessageSize`, `logging.*`,
   `deployment.*`, `deduplication.*`, `l1Chain.{timeout, contracts}`, `acceptG1Tasks`.
 """
@@ -54,7 +55,7 @@ from executor_adapters.config._validators import (
     positive_seconds,
 )
 from executor_core.addresses import Address, AvsAddress
-from executor_core.performers import PerformerImage
+from executor_core.performers import MIB, ContainerHardening, PerformerImage, capability
 
 DEFAULT_GRPC_PORT = 9090
 DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
@@ -127,6 +128,16 @@ def _env_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
         raise ValueError(f"{', '.join(twice)} given more than once")
 
 
+_INSTANCE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,62}")
+
+
+def _instance_name(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or (value and not _INSTANCE_NAME.fullmatch(value)):
+        raise ValueError(
+            "must be up to 63 letters, digits, '_', '.' or '-', starting with a letter or digit"
+        )
+
+
 def _deployment_mode(_: object, __: attrs.Attribute[Any], value: object) -> None:
     if value == "kubernetes":
         raise ValueError("deploymentMode kubernetes is not supported yet")
@@ -195,6 +206,9 @@ class RecreateConfig:
     max_attempts: int = attrs.field(default=5, validator=int_in(0, 100))
     initial_delay: float = attrs.field(default=2.0, validator=positive_seconds)
     max_delay: float = attrs.field(default=30.0, validator=positive_seconds)
+    engine_retry_max_delay: float = attrs.field(default=3.0, validator=positive_seconds)
+    """While the Docker engine is unreachable, recreation is retried without limit, at most
+    this many seconds apart; those retries do not count towards `max_attempts`."""
 
 
 @attrs.frozen(kw_only=True)
@@ -223,6 +237,90 @@ class EnvVarConfig:
     value_from_env: str = attrs.field(default="", validator=is_str)
 
 
+_HARDENED = ContainerHardening()
+_USER = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*(?::[A-Za-z0-9_][A-Za-z0-9_.-]*)?")
+MIN_MEMORY = 6 * MIB
+"""The smallest memory limit Docker accepts."""
+
+
+def _capability_list(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, tuple) or not all(isinstance(v, str) for v in value):
+        raise ValueError("must be a list of Linux capabilities, such as NET_BIND_SERVICE")
+    for name in value:
+        if name.strip().upper() == "ALL":
+            raise ValueError("ALL would undo the drop; list the capabilities the performer needs")
+        capability(name)  # raises with the problem
+
+
+def _user(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or (value and not _USER.fullmatch(value)):
+        raise ValueError("must be empty (the image's user) or user[:group], by name or number")
+
+
+def _memory(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int) or (value != 0 and value < MIN_MEMORY):
+        raise ValueError("must be 0 (no limit) or a size of at least 6m")
+
+
+def _cpus(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a number of CPUs, such as 2 or 0.5")
+    if value != 0 and not 0.01 <= value <= 1024:
+        raise ValueError("must be 0 (no limit) or a number of CPUs between 0.01 and 1024")
+
+
+def _size_at_least(low: int, text: str) -> Any:
+    def check(_: object, __: attrs.Attribute[Any], value: object) -> None:
+        if isinstance(value, bool) or not isinstance(value, int) or value < low:
+            raise ValueError(f"must be a size of at least {text}")
+
+    return check
+
+
+@attrs.frozen(kw_only=True)
+class ContainerConfig:
+    """How an AVS's performer containers are confined (ours). The defaults are hardened;
+    docs/operations.md says why, and which an image may need relaxed.
+
+    Sizes are bytes, or text with a 1024-based unit as Docker takes it (`512m`, `1g`); a limit
+    of 0 is no limit.
+    """
+
+    no_new_privileges: bool = attrs.field(default=True, validator=is_bool)
+    cap_add: tuple[str, ...] = attrs.field(default=(), validator=_capability_list)
+    """Capabilities given back after all are dropped (`NET_BIND_SERVICE`, `CAP_` optional)."""
+    pids_limit: int = attrs.field(default=_HARDENED.pids_limit, validator=int_in(0, 4194304))
+    memory: int = attrs.field(default=_HARDENED.memory_bytes, validator=_memory)
+    """The memory limit in bytes, swap included."""
+    cpus: float = attrs.field(default=_HARDENED.cpus, validator=_cpus)
+    read_only_root_filesystem: bool = attrs.field(default=False, validator=is_bool)
+    """Mount the image read-only, with a tmpfs `/tmp` of `tmpfs_size`."""
+    tmpfs_size: int = attrs.field(
+        default=_HARDENED.tmpfs_size_bytes, validator=_size_at_least(MIB, "1m")
+    )
+    user: str = attrs.field(default="", validator=_user)
+    """`uid[:gid]` or names the image knows; empty runs as the image's own user."""
+    log_max_size: int = attrs.field(
+        default=_HARDENED.log_max_size_bytes, validator=_size_at_least(1024, "1k")
+    )
+    log_max_file: int = attrs.field(default=_HARDENED.log_max_files, validator=int_in(1, 100))
+
+    def hardening(self) -> ContainerHardening:
+        """The core's value of this block."""
+        return ContainerHardening(
+            no_new_privileges=self.no_new_privileges,
+            cap_add=self.cap_add,
+            pids_limit=self.pids_limit,
+            memory_bytes=self.memory,
+            cpus=float(self.cpus),
+            read_only_root_filesystem=self.read_only_root_filesystem,
+            tmpfs_size_bytes=self.tmpfs_size,
+            user=self.user,
+            log_max_size_bytes=self.log_max_size,
+            log_max_files=self.log_max_file,
+        )
+
+
 @attrs.frozen(kw_only=True)
 class AvsPerformerConfig:
     """One AVS this executor serves, and the performer image that does its work."""
@@ -248,6 +346,8 @@ class AvsPerformerConfig:
     deployment_mode: str = attrs.field(default="docker", validator=_deployment_mode)
     accept_g1_tasks: bool | None = attrs.field(default=None, validator=optional(is_bool))
     """Whether G1 (TaskSubmission version 0) tasks are served; None: `accepts_g1` decides."""
+    container: ContainerConfig = attrs.field(factory=ContainerConfig)
+    """How the AVS's performer containers are confined (ours)."""
 
 
 @attrs.frozen(kw_only=True)
@@ -311,9 +411,26 @@ class L1ChainConfig:
 
 @attrs.frozen(kw_only=True)
 class StorageConfig:
-    """Where processed tasks and performer state would persist; only memory is implemented."""
+    """Where deployments and processed G2 tasks persist across restarts.
 
-    type: str = attrs.field(default="memory", validator=one_of("memory", "badger"))
+    `memory` keeps nothing. `sqlite` keeps one SQLite database in `dir`; upstream's `badger`
+    (with `badger.dir`) is read as the same, with our database in Badger's directory.
+    """
+
+    type: str = attrs.field(default="memory", validator=one_of("memory", "badger", "sqlite"))
+    dir: str = attrs.field(default="", validator=is_str)
+    """Ours: the directory of the database for `sqlite` (and `badger` without `badger.dir`)."""
+    badger_dir: str = attrs.field(default="", validator=is_str)
+    """The file's `badger.dir`."""
+
+    @property
+    def database_dir(self) -> str | None:
+        """The directory the state database lives in; None when nothing persists."""
+        if self.type == "memory":
+            return None
+        if self.type == "badger":
+            return self.badger_dir or self.dir or None
+        return self.dir or None
 
 
 def _env_name_list(_: object, attribute: attrs.Attribute[Any], value: object) -> None:
@@ -412,8 +529,18 @@ class ExecutorConfig:
     management_server_grpc_port: int = attrs.field(default=0, validator=int_in(0, 65535))
     """Port of the management API; 0 (or `grpc_port`) serves it on the same listener."""
     debug: bool = attrs.field(default=False, validator=is_bool)
+    instance_name: str = attrs.field(default="", validator=_instance_name)
+    """This executor's stable identity on the Docker engine; empty derives it from the operator
+    address and `grpcPort` (`executor_name`)."""
     performer_network_name: str = attrs.field(default="", validator=_network_name)
     """Docker network the performers join; empty means none (host-port mode)."""
+    performer_network_internal: bool = attrs.field(default=False, validator=is_bool)
+    """Make that network internal, with no route out of the host (ours); each performer's port
+    is then published by a relay container in `performer_network_relay_image`."""
+    performer_network_relay_image: PerformerImage | None = attrs.field(
+        default=None, validator=optional(instance_of(PerformerImage, "must be an image"))
+    )
+    """An image with python3 for the relays of an internal performer network (ours)."""
     simulation: SimulationConfig = attrs.field(factory=SimulationConfig)
     l1_chain: L1ChainConfig | None = attrs.field(
         default=None, validator=optional(instance_of(L1ChainConfig, "must be a mapping"))
@@ -450,6 +577,14 @@ class ExecutorConfig:
         if entry is not None and entry.accept_g1_tasks is not None:
             return entry.accept_g1_tasks
         return self.simulation.simulate_peering.enabled or self.l1_chain is None
+
+    def executor_name(self, port: int | None = None) -> str:
+        """The identity every container and network of this executor is labelled with:
+        `instanceName`, else the operator's address and the gRPC port (`port` when the
+        command line overrides it), which together name one executor on a host."""
+        if self.instance_name:
+            return self.instance_name
+        return f"{self.operator.address.value[:10]}-{self.grpc_port if port is None else port}"
 
     @property
     def management_port(self) -> int:

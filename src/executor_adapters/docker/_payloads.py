@@ -8,24 +8,31 @@ from __future__ import annotations
 
 import contextlib
 import json
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 import attrs
 
-from executor_core.performers import PERFORMER_PORT, ContainerSpec
+from executor_adapters.docker._confinement import host_config
+from executor_core.performers import PERFORMER_PORT, ContainerSpec, PerformerImage
 from executor_core.ports import ContainerEvent, ContainerEventKind
 
 __all__ = [
     "LOOPBACK",
+    "RELAY_FOR_LABEL",
+    "RELAY_ROLE",
+    "ROLE_LABEL",
     "ContainerState",
     "container_config",
     "container_event",
+    "env_pairs",
     "event_filters",
     "event_time_ns",
     "events_since",
     "image_is_present",
     "network_config",
+    "parse_reference",
+    "relay_of",
     "repo_digest",
 ]
 
@@ -34,32 +41,66 @@ _PORT_KEY = f"{PERFORMER_PORT}/tcp"
 _DOCKER_HUB_PREFIXES = ("docker.io/library/", "index.docker.io/library/", "docker.io/")
 
 
-def container_config(spec: ContainerSpec) -> dict[str, Any]:
-    """Build the create body for a performer container.
+ROLE_LABEL = "com.eigenlayer.hourglass.role"
+RELAY_ROLE = "relay"
+RELAY_FOR_LABEL = "com.eigenlayer.hourglass.relay-for"
+"""On a relay container (`_relay`): the id of the performer container whose port it publishes."""
 
-    The port is published on loopback only (the performer's gRPC has no auth), and the daemon
+
+def container_config(
+    spec: ContainerSpec, *, host_cpus: int | None = None, publish: bool = True
+) -> dict[str, Any]:
+    """Build the create body for a performer container, confined as `spec.hardening` says.
+
+    The port is published on loopback only (the performer's gRPC has no auth); with `publish`
+    false (a container on an internal network, whose relay publishes it) not at all. The daemon
     neither restarts nor auto-removes it: the executor owns the lifecycle, so a crashed container
-    stays inspectable until the executor removes it.
+    stays inspectable until the executor removes it. `host_cpus` caps the CPU limit.
     """
-    host_config: dict[str, Any] = {
-        "PortBindings": {_PORT_KEY: [{"HostIp": LOOPBACK, "HostPort": ""}]},
+    fields: dict[str, Any] = {
         "RestartPolicy": {"Name": "no"},
         "AutoRemove": False,
+        **host_config(spec.hardening, host_cpus=host_cpus),
     }
+    if publish:
+        fields["PortBindings"] = {_PORT_KEY: [{"HostIp": LOOPBACK, "HostPort": ""}]}
     if spec.network is not None:
-        host_config["NetworkMode"] = spec.network
-    return {
+        fields["NetworkMode"] = spec.network
+    body: dict[str, Any] = {
         "Image": spec.image.reference,
         "Labels": dict(spec.labels),
         "ExposedPorts": {_PORT_KEY: {}},
-        "HostConfig": host_config,
+        "HostConfig": fields,
         "Env": [f"{name}={value}" for name, value in spec.env],
+    }
+    if spec.hardening.user:
+        body["User"] = spec.hardening.user
+    return body
+
+
+def network_config(
+    name: str, labels: Mapping[str, str], *, internal: bool = False
+) -> dict[str, Any]:
+    """Build the create body for a bridge network; CheckDuplicate makes a racing create fail.
+
+    The engine drops whatever the containers of an `internal` network send beyond it.
+    """
+    return {
+        "Name": name,
+        "Driver": "bridge",
+        "Internal": internal,
+        "Labels": dict(labels),
+        "CheckDuplicate": True,
     }
 
 
-def network_config(name: str, labels: Mapping[str, str]) -> dict[str, Any]:
-    """Build the create body for a bridge network; CheckDuplicate makes a racing create fail."""
-    return {"Name": name, "Driver": "bridge", "Labels": dict(labels), "CheckDuplicate": True}
+def relay_of(labels: object) -> str | None:
+    """Return the performer container a container is the relay of, by its labels (or an
+    event's attributes); None if it is no relay."""
+    if not isinstance(labels, Mapping) or labels.get(ROLE_LABEL) != RELAY_ROLE:
+        return None
+    performer = labels.get(RELAY_FOR_LABEL)
+    return str(performer) if performer else None
 
 
 @attrs.frozen
@@ -96,6 +137,29 @@ class ContainerState:
             host_port=host_port,
             image_id=str(info.get("Image") or ""),
         )
+
+
+def env_pairs(entries: Iterable[object]) -> tuple[tuple[str, str], ...]:
+    """`NAME=value` strings of a container's Config.Env as pairs, in order."""
+    pairs = []
+    for entry in entries:
+        name, _, value = str(entry).partition("=")
+        pairs.append((name, value))
+    return tuple(pairs)
+
+
+def parse_reference(reference: str) -> PerformerImage | None:
+    """The image a `repo@sha256:…` or `repo:tag` reference names; None if it is neither."""
+    repository, at, digest = reference.partition("@")
+    try:
+        if at:
+            return PerformerImage(repository, digest=digest)
+        head, colon, tag = reference.rpartition(":")
+        if colon and "/" not in tag:
+            return PerformerImage(head, tag=tag)
+        return PerformerImage(reference, tag="latest")
+    except ValueError:
+        return None
 
 
 def _familiar(reference: str) -> str:
@@ -183,4 +247,5 @@ def container_event(message: Mapping[str, Any], labels: Mapping[str, str]) -> Co
     if kind is ContainerEventKind.DIED:
         with contextlib.suppress(ValueError):
             exit_code = int(str(attributes.get("exitCode")))
-    return ContainerEvent(str(container_id), kind, exit_code)
+    # A relay's end is its performer's: nothing reaches the performer without it.
+    return ContainerEvent(relay_of(attributes) or str(container_id), kind, exit_code)

@@ -9,8 +9,9 @@ from collections.abc import Sequence
 from executor_core.addresses import Address, AvsAddress
 from executor_core.errors import InvalidArgument
 from executor_core.performer_env import MAX_ENTRIES, EnvProblem, RequestedEnv, check_requested
-from executor_core.performers import PerformerId, PerformerImage
+from executor_core.performers import MAX_REPOSITORY_LENGTH, PerformerId, PerformerImage
 from executor_core.tasks import G2_VERSION, G2Envelope, Task, TaskId
+from executor_core.text import quoted
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 
 __all__ = [
@@ -61,7 +62,8 @@ def _g2_envelope(
     if not _G2_TASK_ID.fullmatch(task_id):
         raise InvalidArgument(
             "task_id",
-            f"must be 0x followed by 64 hex digits (a TaskMailbox task hash), got {task_id[:80]!r}",
+            "must be 0x followed by 64 hex digits (a TaskMailbox task hash), "
+            f"got {quoted(task_id)}",
         )
     _address("aggregator_address", aggregator_address)
     executor = _address("executor_address", executor_address)
@@ -135,8 +137,14 @@ def parse_artifact(registry_url: str, digest: str) -> PerformerImage:
     """The image a DeployArtifact names, `registry_url@digest`, checked by PerformerImage."""
     _required("registry_url", registry_url)
     _required("digest", digest)
+    if len(registry_url) > MAX_REPOSITORY_LENGTH:
+        raise InvalidArgument(
+            "registry_url",
+            f"is {len(registry_url)} characters long; at most {MAX_REPOSITORY_LENGTH} are allowed",
+        )
     not_a_repository = InvalidArgument(
-        "registry_url", f"must be an image repository such as host:port/name, got {registry_url!r}"
+        "registry_url",
+        f"must be an image repository such as host:port/name, got {quoted(registry_url)}",
     )
     if "@" in registry_url:
         raise not_a_repository

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -21,11 +22,13 @@ from executor_adapters.grpc._requests import (
     parse_task,
     refuse_kubernetes,
 )
+from executor_adapters.grpc.decoding import MalformedBody, not_a_message, wrong_wire_type
 from executor_adapters.grpc.peers import is_local_peer
 from executor_adapters.grpc.status_mapping import status_for
 from executor_adapters.grpc.wire_records import without_field
+from executor_adapters.log_limits import LimitedLog
 from executor_adapters.signing.keccak import keccak256
-from executor_core.errors import InvalidArgument, ManagementRefused, Unimplemented
+from executor_core.errors import InvalidArgument, ManagementRefused, TaskRejected, Unimplemented
 from executor_core.executor import Executor
 from executor_core.management_auth import AuthProof, ManagementAuthenticator, ManagementCall
 from executor_core.performers import PerformerView
@@ -62,21 +65,33 @@ class Received(Generic[M]):
     body_digest: bytes
 
 
+def _checked(message: Any) -> Any:
+    problem = wrong_wire_type(message)
+    if problem:
+        raise MalformedBody(problem)
+    return message
+
+
 def _betterproto(request_type: type[M]) -> Codec:
-    """A betterproto2 message whose body upb checks first (betterproto2 accepts garbage)."""
+    """A betterproto2 message whose body upb checks first: betterproto2 accepts garbage, and a
+    number where a string belongs. It reads upb's re-encoding of the known fields, so both see
+    the same values; a bound signature covers the body as it arrived."""
     strict = task_messages.message_class(f"eigenlayer.hourglass.v1.{request_type.__name__}")
     auth = strict.DESCRIPTOR.fields_by_name.get("auth")
 
     def parse(body: bytes) -> Received[M]:
-        strict.FromString(body)
+        checked = _checked(strict.FromString(body))
+        checked.DiscardUnknownFields()
         unsigned = body if auth is None else without_field(body, auth.number)
-        return Received(request_type.FromString(body), keccak256(unsigned))
+        return Received(request_type.FromString(checked.SerializeToString()), keccak256(unsigned))
 
     return Codec(request_type.__name__, parse, bytes)
 
 
 SUBMIT_TASK_CODEC = Codec(
-    "TaskSubmission", task_messages.TaskSubmission.FromString, lambda m: m.SerializeToString()
+    "TaskSubmission",
+    lambda body: _checked(task_messages.TaskSubmission.FromString(body)),
+    lambda m: m.SerializeToString(),
 )
 
 
@@ -138,6 +153,8 @@ class ExecutorServicer:
         self._executor = executor
         self._open_management = open_management
         self._authenticator = authenticator
+        self.access_log = LimitedLog(log)
+        """Where calls that fail write their lines: rate limited per method and code."""
 
     async def _admit(
         self,
@@ -268,6 +285,16 @@ def _request_fields(service: str, method: str, request: Any) -> dict[str, object
     return fields
 
 
+def _parsed(method: str, codec: Codec, body: bytes) -> Any:
+    try:
+        return codec.parse(body)
+    except MalformedBody as exc:
+        problem = str(exc)
+    except Exception:
+        problem = ""
+    raise InvalidArgument("request", not_a_message(method, codec.message_name, problem))
+
+
 def _wrap(
     service: str,
     method: str,
@@ -275,34 +302,46 @@ def _wrap(
     codec: Codec,
     *,
     access_level: int = logging.INFO,
+    access_log: LimitedLog | None = None,
 ) -> Callable[[bytes, grpc.aio.ServicerContext[Any, Any]], Awaitable[Any]]:
     """Parse the body, map errors to status codes, log the call as one line at `access_level`.
 
     The body is parsed here rather than by grpc, so that one that is not a valid message gets
     INVALID_ARGUMENT naming the method instead of a status carrying a Python exception. The
     SubmitTask line is at debug: the core logs every task once at info, and a second line per
-    task would double the cost of logging on the hottest path.
+    task would double the cost of logging on the hottest path. The line of a call that did not
+    succeed goes through `access_log`, rate limited per method and code, and so does the error
+    line (with its traceback) of a handler that failed unexpectedly: callers choose how many
+    of those there are.
     """
+    limited = access_log or LimitedLog(log)
+    kind = {"grpc.service": service, "grpc.method": method}
 
     async def call(body: bytes, context: grpc.aio.ServicerContext[Any, Any]) -> Any:
         started = time.perf_counter()
         code = grpc.StatusCode.OK
         request: Any = None
         try:
-            try:
-                request = codec.parse(body)
-            except Exception:
-                raise InvalidArgument(
-                    "request", f"{method}: the body is not a valid {codec.message_name} message"
-                ) from None
+            request = _parsed(method, codec, body)
             return await handler(request, context)
         except grpc.aio.AbortError:
             code = context.code() or grpc.StatusCode.UNKNOWN
             raise
+        except asyncio.CancelledError:
+            code = grpc.StatusCode.CANCELLED
+            raise
         except Exception as exc:
             code, message = status_for(exc)
-            if code is grpc.StatusCode.INTERNAL:
-                log.exception("handler failed", extra=_request_fields(service, method, request))
+            # A performer's own error is the task's (TaskFailed logs it); anything else
+            # that ends as INTERNAL is the executor's and gets its traceback logged.
+            if code is grpc.StatusCode.INTERNAL and not isinstance(exc, TaskRejected):
+                limited.log(
+                    logging.ERROR,
+                    "handler failed",
+                    kind={**kind, "errorType": type(exc).__name__},
+                    extra=_request_fields(service, method, request),
+                    exc_info=exc,
+                )
             await context.abort(code, message)
             raise AssertionError("abort returned") from exc
         finally:
@@ -310,7 +349,13 @@ def _wrap(
                 fields = _request_fields(service, method, request)
                 fields["grpc.code"] = code.name
                 fields["grpc.time_ms"] = round((time.perf_counter() - started) * 1000, 2)
-                log.log(access_level, f"finished unary call with code {code.name}", extra=fields)
+                line = f"finished unary call with code {code.name}"
+                if code is grpc.StatusCode.OK:
+                    log.log(access_level, line, extra=fields)
+                else:
+                    limited.log(
+                        access_level, line, kind={**kind, "grpc.code": code.name}, extra=fields
+                    )
 
     return call
 
@@ -321,9 +366,10 @@ def _unary(
     handler: Handler[Any, Any],
     codec: Codec,
     access_level: int = logging.INFO,
+    access_log: LimitedLog | None = None,
 ) -> grpc.RpcMethodHandler[Any, Any]:
     return grpc.unary_unary_rpc_method_handler(
-        _wrap(service, method, handler, codec, access_level=access_level),
+        _wrap(service, method, handler, codec, access_level=access_level, access_log=access_log),
         request_deserializer=None,
         response_serializer=codec.serialize,
     )
@@ -340,15 +386,21 @@ def _management_methods(
             "DeployArtifact",
             servicer.deploy_artifact,
             _betterproto(pb.DeployArtifactRequest),
+            access_log=servicer.access_log,
         ),
         "ListPerformers": _unary(
-            service, "ListPerformers", listing, _betterproto(pb.ListPerformersRequest)
+            service,
+            "ListPerformers",
+            listing,
+            _betterproto(pb.ListPerformersRequest),
+            access_log=servicer.access_log,
         ),
         "RemovePerformer": _unary(
             service,
             "RemovePerformer",
             servicer.remove_performer,
             _betterproto(pb.RemovePerformerRequest),
+            access_log=servicer.access_log,
         ),
     }
 
@@ -361,7 +413,12 @@ def executor_handler(
     methods: dict[str, grpc.RpcMethodHandler[Any, Any]] = {}
     if submit:
         methods["SubmitTask"] = _unary(
-            SERVICE_NAME, "SubmitTask", servicer.submit_task, SUBMIT_TASK_CODEC, logging.DEBUG
+            SERVICE_NAME,
+            "SubmitTask",
+            servicer.submit_task,
+            SUBMIT_TASK_CODEC,
+            logging.DEBUG,
+            access_log=servicer.access_log,
         )
     if management:
         methods.update(_management_methods(servicer, second_generation=False))
@@ -376,5 +433,6 @@ def management_handler(servicer: ExecutorServicer) -> grpc.GenericRpcHandler:
         "GetChallengeToken",
         servicer.get_challenge_token,
         _betterproto(pb.GetChallengeTokenRequest),
+        access_log=servicer.access_log,
     )
     return grpc.method_handlers_generic_handler(MANAGEMENT_SERVICE_NAME, methods)

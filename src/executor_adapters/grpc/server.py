@@ -7,8 +7,9 @@ from collections.abc import Sequence
 
 import grpc
 from grpc_health.v1 import health, health_pb2, health_pb2_grpc
-from grpc_reflection.v1alpha import reflection
+from grpc_reflection.v1alpha import reflection, reflection_pb2_grpc
 
+from executor_adapters.grpc.decoding import register_decoding_safely
 from executor_adapters.grpc.executor_service import (
     MANAGEMENT_SERVICE_NAME,
     SERVICE_NAME,
@@ -107,7 +108,11 @@ class ExecutorServer:
 
 
 class _Listener:
-    """One grpc.aio server on one address, with standard health checking and reflection."""
+    """One grpc.aio server on one address, with standard health checking and reflection.
+
+    Health and reflection are grpc's own servicers, registered so that a body that is not a
+    valid message gets INVALID_ARGUMENT rather than grpc's UNKNOWN (`grpc.decoding`).
+    """
 
     def __init__(
         self,
@@ -124,9 +129,15 @@ class _Listener:
         )
         self._server.add_generic_rpc_handlers(handlers)
         self._health = health.aio.HealthServicer()
-        health_pb2_grpc.add_HealthServicer_to_server(self._health, self._server)
-        reflection.enable_server_reflection(
-            (*services, health.SERVICE_NAME, reflection.SERVICE_NAME), self._server
+        register_decoding_safely(
+            self._server, health_pb2_grpc.add_HealthServicer_to_server, self._health
+        )
+        register_decoding_safely(
+            self._server,
+            reflection_pb2_grpc.add_ServerReflectionServicer_to_server,
+            reflection.aio.ReflectionServicer(
+                (*services, health.SERVICE_NAME, reflection.SERVICE_NAME)
+            ),
         )
         self._started = False
 

@@ -17,6 +17,7 @@ from executor_adapters.memory.aggregators import (
 from executor_adapters.memory.chain import InMemoryChain
 from executor_adapters.memory.clock import FakeClock, SequentialIds
 from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
+from executor_adapters.memory.deployments import InMemoryDeploymentStore
 from executor_adapters.memory.performer import ScriptedPerformer, ScriptedPerformerConnector
 from executor_adapters.memory.signer import FakeResultSigner
 
@@ -27,6 +28,7 @@ __all__ = [
     "InMemoryAggregatorKeys",
     "InMemoryChain",
     "InMemoryContainerRuntime",
+    "InMemoryDeploymentStore",
     "ScriptedPerformer",
     "ScriptedPerformerConnector",
     "SequentialIds",

@@ -28,7 +28,7 @@ from executor_core.errors import (
     RuntimeUnavailable,
 )
 from executor_core.performers import ContainerSpec, Endpoint, PerformerImage, RunningContainer
-from executor_core.ports import ContainerEvent, ContainerEventKind, NetworkRef
+from executor_core.ports import ContainerEvent, ContainerEventKind, FoundContainer, NetworkRef
 
 __all__ = ["ContainerRecord", "InMemoryContainerRuntime", "NetworkRecord"]
 
@@ -68,6 +68,17 @@ class NetworkRecord:
     network_id: str
     name: str
     labels: dict[str, str]
+    internal: bool = False
+    """Made with no route out of the host."""
+
+
+def _internal_mismatch(name: str, internal: bool) -> str:
+    """The Docker adapter's words for a network that exists with the other `Internal` flag."""
+    wanted, found = ("internal", "not internal") if internal else ("not internal", "internal")
+    return (
+        f"network {name} exists and is {found}, but the performer network must be {wanted}: "
+        "remove it, or change performerNetworkInternal"
+    )
 
 
 def _references(images: Iterable[PerformerImage | str]) -> frozenset[str]:
@@ -141,6 +152,11 @@ class InMemoryContainerRuntime:
         self._removed: list[ContainerRecord] = []
         self._start_failures: collections.deque[Exception] = collections.deque()
         self._closed = False
+        self.engine_down = False
+        self.image_generations: dict[str, int] = {}
+        self._image_of: dict[str, str] = {}
+        """While true, every call raises `RuntimeUnavailable`, as when dockerd is stopped;
+        tests may change it at any time."""
 
     @property
     def containers(self) -> dict[str, ContainerRecord]:
@@ -210,14 +226,24 @@ class InMemoryContainerRuntime:
         await asyncio.sleep(0)
         if self._closed:
             raise RuntimeUnavailable("the container runtime is closed")
+        if self.engine_down:
+            raise RuntimeUnavailable("the container engine cannot be reached")
 
-    async def ensure_network(self, name: str, labels: Mapping[str, str]) -> NetworkRef:
-        """Return the network called exactly `name`, creating it if it is missing."""
+    async def ensure_network(
+        self, name: str, labels: Mapping[str, str], *, internal: bool = False
+    ) -> NetworkRef:
+        """Return the network called exactly `name`, creating it if it is missing; refuse one
+        that exists as internal when `internal` is false, or the other way round."""
         await self._checkpoint()
         for network in self._networks.values():
             if network.name == name:
-                return NetworkRef(network.network_id, name, created=False)
-        network = NetworkRecord(_fake_id("network", next(self._ids)), name, dict(labels))
+                if network.internal != internal:
+                    raise ContainerRuntimeError(_internal_mismatch(name, internal))
+                ours = bool(labels) and labels.items() <= network.labels.items()
+                return NetworkRef(network.network_id, name, created=ours)
+        network = NetworkRecord(
+            _fake_id("network", next(self._ids)), name, dict(labels), internal=internal
+        )
         self._networks[network.network_id] = network
         return NetworkRef(network.network_id, name, created=True)
 
@@ -286,6 +312,7 @@ class InMemoryContainerRuntime:
             endpoint=Endpoint(_LOOPBACK, next(self._ports)),
         )
         self._containers[record.container_id] = record
+        self._image_of[record.container_id] = self._image_id(reference)
         digest = spec.image.digest or self.repo_digests.get(reference, "")
         return RunningContainer(
             record.container_id, spec.name, record.endpoint, image_digest=digest
@@ -320,6 +347,43 @@ class InMemoryContainerRuntime:
         await self._checkpoint()
         wanted = label_selector.items()
         return [c.container_id for c in self._containers.values() if wanted <= c.labels.items()]
+
+    async def find_containers(self, labels: Mapping[str, str]) -> list[FoundContainer]:
+        """Every container, running or not, with all `labels`, as `docker inspect` shows it."""
+        found = []
+        for container_id in await self.list_containers(labels):
+            record = self._containers[container_id]
+            image = record.spec.image
+            found.append(
+                FoundContainer(
+                    container_id=container_id,
+                    name=record.spec.name,
+                    labels=dict(record.spec.labels),
+                    running=record.running,
+                    image_reference=image.reference,
+                    image_id=self._image_of[container_id],
+                    env=record.spec.env,
+                    endpoint=record.endpoint if record.running else None,
+                    image_digest=image.digest or self.repo_digests.get(image.reference, ""),
+                )
+            )
+        return found
+
+    async def local_image_id(self, reference: str) -> str | None:
+        """The fake id of `reference` once it was pulled (or is built in); None before."""
+        await self._checkpoint()
+        if reference not in self._present:
+            return None
+        return self._image_id(reference)
+
+    def _image_id(self, reference: str) -> str:
+        """A stable fake image id per reference; `retag` moves a tag to a new image."""
+        generation = self.image_generations.get(reference, 0)
+        return "sha256:" + hashlib.sha256(f"{reference}#{generation}".encode()).hexdigest()
+
+    def retag(self, reference: str) -> None:
+        """Point a tag at a new image, as rebuilding and re-tagging it does."""
+        self.image_generations[reference] = self.image_generations.get(reference, 0) + 1
 
     async def events(self, labels: Mapping[str, str]) -> AsyncGenerator[ContainerEvent, None]:
         """Yield die and OOM events of containers carrying every label, until cancelled.

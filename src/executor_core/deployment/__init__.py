@@ -17,6 +17,7 @@ from executor_core.deployment.effects import (
 )
 from executor_core.deployment.machine import Step, step
 from executor_core.deployment.signals import (
+    Adopted,
     DeployRequested,
     DrainFinished,
     PerformerDown,
@@ -32,6 +33,7 @@ from executor_core.deployment.signals import (
 from executor_core.deployment.state import Deployment, Draining, Member, Phase, Probation, Slots
 
 __all__ = [
+    "Adopted",
     "CancelRecreation",
     "CancelStaging",
     "DeployRequested",

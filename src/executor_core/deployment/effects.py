@@ -62,6 +62,9 @@ class ScheduleRecreation:
     release: Release
     attempt: int
     delay: float
+    engine_waits: int = 0
+    """Retries so far because the container engine could not be reached (not counted as
+    attempts: an engine outage must not use up the performer's recreations)."""
 
 
 @attrs.frozen

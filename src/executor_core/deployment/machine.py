@@ -32,6 +32,7 @@ from executor_core.deployment.effects import (
 )
 from executor_core.deployment.recovery import down, recreated, recreation_failed
 from executor_core.deployment.signals import (
+    Adopted,
     DeployRequested,
     DrainFinished,
     PerformerDown,
@@ -79,8 +80,18 @@ def step(slots: Slots, signal: Signal, avs: AvsAddress, policy: DeploymentPolicy
             return _remove(slots, signal, avs)
         case DrainFinished():
             return _drained(slots, signal, avs)
+        case Adopted():
+            return _adopt(slots, signal)
         case StopRequested():
             return _stop(slots, avs)
+
+
+def _adopt(slots: Slots, signal: Adopted) -> Step:
+    """Only an AVS with nothing yet takes an adopted container; otherwise it goes."""
+    if slots.current is not None or slots.staged is not None or slots.deployment is not None:
+        return slots, [Dispose(signal.performer_id, signal.container_id)]
+    member = Member(signal.performer_id, signal.release, signal.container_id, Phase.IN_SERVICE)
+    return attrs.evolve(slots, current=member), []
 
 
 def _deploy(slots: Slots, signal: DeployRequested, avs: AvsAddress) -> Step:
@@ -246,7 +257,7 @@ def _after_stop(slots: Slots, signal: Signal) -> Step:
         case RemoveRequested():
             missing = PerformerNotFound(f"performer with ID {signal.performer_id} not found")
             return slots, [Reply(signal.request_id, error=missing)]
-        case StagingStarted():
+        case StagingStarted() | Adopted():
             return slots, [Dispose(signal.performer_id, signal.container_id)]
         case RecreationSucceeded():
             return slots, [Dispose(signal.performer_id, signal.container_id)]

@@ -6,7 +6,15 @@ import attrs
 
 from executor_core import events as ev
 from executor_core.addresses import AvsAddress
-from executor_core.deployment.effects import Dispose, Effect, Emit, Step, recreation, start
+from executor_core.deployment.effects import (
+    Dispose,
+    Effect,
+    Emit,
+    ScheduleRecreation,
+    Step,
+    recreation,
+    start,
+)
 from executor_core.deployment.signals import PerformerDown, RecreationFailed, RecreationSucceeded
 from executor_core.deployment.state import Deployment, Member, Phase, Slots
 from executor_core.settings import DeploymentPolicy
@@ -68,6 +76,16 @@ def recreation_failed(
     effects: list[Effect] = [
         Emit(ev.RecreationAttemptFailed(avs, current.performer_id, signal.attempt, signal.reason))
     ]
+    if signal.engine_unavailable:
+        waits = signal.engine_waits + 1
+        retry = ScheduleRecreation(
+            current.performer_id,
+            current.release,
+            signal.attempt,
+            policy.engine_retry_delay(waits),
+            engine_waits=waits,
+        )
+        return slots, [*effects, retry]
     if signal.attempt >= policy.max_recreations:
         reason = f"not recreated after {policy.max_recreations} attempts"
         return _give_up(slots, current, avs, effects, reason)

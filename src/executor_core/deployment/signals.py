@@ -60,6 +60,9 @@ class RecreationFailed:
     performer_id: PerformerId
     attempt: int
     reason: str
+    engine_unavailable: bool = False
+    """The container engine could not be reached: retried without counting the attempt."""
+    engine_waits: int = 0
 
 
 @attrs.frozen
@@ -72,6 +75,15 @@ class RemoveRequested:
 class DrainFinished:
     performer_id: PerformerId
     tasks_left: int
+
+
+@attrs.frozen
+class Adopted:
+    """A container an earlier run left, found healthy at start, is to be the current one."""
+
+    performer_id: PerformerId
+    release: Release
+    container_id: str
 
 
 @attrs.frozen
@@ -89,5 +101,6 @@ Signal = (
     | RecreationFailed
     | RemoveRequested
     | DrainFinished
+    | Adopted
     | StopRequested
 )

@@ -38,7 +38,7 @@ import pytest
 
 from executor_adapters.docker import AiodockerContainerRuntime
 from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
-from executor_core.performers import ContainerSpec, PerformerImage
+from executor_core.performers import ContainerHardening, ContainerSpec, PerformerImage
 from tests.contract.container_runtime.support import (
     BASE_IMAGE,
     CASE_LABEL,
@@ -49,6 +49,7 @@ from tests.contract.container_runtime.support import (
     FAKE_PULLABLE_IMAGE,
     FAKE_TAGGED_IMAGE,
     FAKE_UNREACHABLE_REGISTRY,
+    RELAY_IMAGE,
     RUN_ID,
     RUN_LABEL,
     TEST_LABEL,
@@ -161,7 +162,9 @@ async def runtime(engine: aiodocker.Docker | None) -> AsyncIterator[ListingRunti
             repo_digests={FAKE_TAGGED_IMAGE.reference: FAKE_DIGEST},
         )
         return
-    docker_runtime = AiodockerContainerRuntime(start_timeout=20, poll_interval=0.1)
+    docker_runtime = AiodockerContainerRuntime(
+        start_timeout=20, poll_interval=0.1, relay_image=RELAY_IMAGE
+    )
     yield docker_runtime
     await docker_runtime.aclose()
 
@@ -345,12 +348,14 @@ def make_spec(image: PerformerImage, labels: dict[str, str], case_id: str) -> Sp
         image: PerformerImage | None = None,
         network: str | None = None,
         extra_labels: Mapping[str, str] | None = None,
+        hardening: ContainerHardening | None = None,
     ) -> ContainerSpec:
         return ContainerSpec(
             image=image or default_image,
             name=f"executor-test-{case_id}-{next(counter)}",
             labels={**labels, **(extra_labels or {})},
             network=network,
+            hardening=hardening or ContainerHardening(),
         )
 
     return make

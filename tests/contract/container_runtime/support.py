@@ -24,7 +24,7 @@ from typing import Any, Protocol
 import aiodocker
 import attrs
 
-from executor_core.performers import ContainerSpec, Endpoint, PerformerImage
+from executor_core.performers import ContainerHardening, ContainerSpec, Endpoint, PerformerImage
 from executor_core.ports import ContainerEvent, ContainerRuntime
 
 TEST_LABEL = "com.eigenlayer.hourglass.test"
@@ -32,6 +32,8 @@ RUN_LABEL = "com.eigenlayer.hourglass.test-run"
 CASE_LABEL = "com.eigenlayer.hourglass.test-case"
 RUN_ID = uuid.uuid4().hex[:12]
 BASE_IMAGE = "hourglass-python-base:bookworm"
+RELAY_IMAGE = PerformerImage("hourglass-python-base", tag="bookworm")
+"""The image the Docker runtime runs the relays of internal networks in (it has python3)."""
 EXIT_MARKER = "performer-test: failing on purpose"
 DIGEST = "sha256:" + "ab" * 32
 
@@ -57,6 +59,7 @@ class SpecFactory(Protocol):
         image: PerformerImage | None = None,
         network: str | None = None,
         extra_labels: Mapping[str, str] | None = None,
+        hardening: ContainerHardening | None = None,
     ) -> ContainerSpec: ...
 
 

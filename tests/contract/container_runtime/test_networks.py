@@ -14,16 +14,19 @@ from tests.contract.container_runtime.support import (
 )
 
 
-async def test_ensure_network_creates_once_then_finds_it(
+async def test_ensure_network_creates_once_then_finds_it_as_ours_by_its_labels(
     runtime: ListingRuntime, network_name: str, labels: dict[str, str]
 ) -> None:
     first = await runtime.ensure_network(network_name, labels)
     second = await runtime.ensure_network(network_name, labels)
+    other = await runtime.ensure_network(network_name, {**labels, "someone": "else"})
 
     assert first.created is True
     assert first.name == network_name
-    assert second.created is False
+    assert second.created is True  # ours: an earlier run of this executor made it
     assert second.network_id == first.network_id
+    assert other.created is False
+    assert other.network_id == first.network_id
     await runtime.remove_network(first.network_id)
 
 

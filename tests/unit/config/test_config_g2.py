@@ -106,15 +106,9 @@ def test_the_g2_example_in_the_upstream_docs_shape_loads() -> None:
     assert (entry.deployment_mode, entry.signing_curve) == ("docker", SigningCurve.BN254)
     assert entry.envs == (EnvVarConfig(name="LOG_LEVEL", value="debug"),)
     assert config.storage.type == "badger"
+    assert config.storage.database_dir == "/var/lib/executor"
     assert config.authentication_enabled is False
-    assert ignored_paths(config) == [
-        "operator.operatorPrivateKey",
-        "storage.badger",
-        "storage.type",
-    ]
-    assert config.ignored_keys[-1].reason == (
-        "tasks are deduplicated in memory; durable storage is not implemented yet"
-    )
+    assert ignored_paths(config) == ["operator.operatorPrivateKey"]
 
 
 GO_FIELD_NAMES = {
@@ -519,19 +513,25 @@ def test_kubernetes_blocks_are_accepted_and_recorded_as_ignored() -> None:
 # --- storage, authentication, deduplication ---------------------------------------------------
 
 
-def test_storage_defaults_to_memory_and_badger_is_recorded_as_ignored() -> None:
+def test_storage_defaults_to_memory_and_badgers_directory_holds_our_database() -> None:
     assert load(minimal()).storage == StorageConfig(type="memory")
+    assert load(minimal()).storage.database_dir is None
     config = load(minimal() | {"storage": {"type": "badger", "badger": {"dir": "/data"}}})
-    assert config.storage.type == "badger"
-    assert ignored_paths(config) == ["storage.badger", "storage.type"]
-    memory = load(minimal() | {"storage": {"type": "memory"}})
-    assert memory.ignored_keys == ()
+    assert (config.storage.type, config.storage.database_dir) == ("badger", "/data")
+    assert config.ignored_keys == ()
+    sqlite = load(minimal() | {"storage": {"type": "sqlite", "dir": "/state"}})
+    assert sqlite.storage.database_dir == "/state"
+    memory = load(minimal() | {"storage": {"type": "memory", "badger": {"dir": "/x"}}})
+    assert memory.storage.database_dir is None
 
 
 @pytest.mark.parametrize(
     ("storage", "line"),
     [
-        ({"type": "disk"}, "storage.type: must be one of memory, badger"),
+        ({"type": "disk"}, "storage.type: must be one of memory, badger, sqlite"),
+        ({"type": "sqlite"}, "storage.dir: required with storage.type sqlite"),
+        ({"type": "badger", "badger": {"inMemory": True}},
+         "storage.badger.dir: required with storage.type badger (or give storage.dir)"),
         ({"badger": {"dir": 1}},
          "storage.badger.dir: must be a string (quote numbers and booleans)"),
         ({"badger": {"numVersionsToKeep": -1}},

@@ -49,7 +49,7 @@ def g2_documents(draw: st.DrawFn) -> dict[str, Any]:
     if draw(maybe):
         badger = {"dir": "/var/lib/executor", "inMemory": draw(st.booleans())}
         document["storage"] = {"type": draw(st.sampled_from(["memory", "badger"]))}
-        if draw(maybe):
+        if draw(maybe) or document["storage"]["type"] == "badger":  # badger needs its dir
             document["storage"]["badger"] = badger
     if draw(maybe):
         document["authentication"] = {"enabled": False}

@@ -35,7 +35,7 @@ from executor_app.bootstrap import build_core
 from executor_core.addresses import Address, AvsAddress
 from executor_core.executor import Executor
 from executor_core.performers import PerformerImage
-from executor_core.ports import ResultSigner
+from executor_core.ports import DeploymentStore, ResultSigner
 from executor_core.settings import AvsSettings, DeploymentPolicy, HealthPolicy
 from executor_core.tasks import Task, TaskId
 
@@ -130,6 +130,7 @@ class Harness:
         management: ManagementConfig | None = None,
         authentication: bool = False,
         signers: Mapping[SigningCurve, ResultSigner] | None = None,
+        deployments: DeploymentStore | None = None,
     ) -> Executor:
         """The executor as the app builds it (`build_core`), from a config made of the pieces."""
         chosen = settings or (self.settings(),)
@@ -147,6 +148,7 @@ class Harness:
             aggregator_keys=self.aggregator_keys,
             task_verifier=self.verifier,
             instance_id="test-instance",
+            deployments=deployments,
             stop_grace=0,
             environ=self.environ,
         )

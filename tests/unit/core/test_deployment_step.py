@@ -183,8 +183,8 @@ class Steps(RuleBasedStateMachine):
         self.feed(dm.PerformerDown(member.performer_id, "died", self.now, self.new("rollback")))
 
     @precondition(lambda self: self.recreations)
-    @rule(data=st.data(), works=st.booleans())
-    def a_recreation_ends(self, data: st.DataObject, works: bool) -> None:
+    @rule(data=st.data(), works=st.booleans(), engine_down=st.booleans())
+    def a_recreation_ends(self, data: st.DataObject, works: bool, engine_down: bool) -> None:
         performer_id = data.draw(st.sampled_from(sorted(self.recreations, key=str)))
         effect = self.recreations.pop(performer_id)
         member = self.slots.find(performer_id)
@@ -194,6 +194,16 @@ class Steps(RuleBasedStateMachine):
             container_id = self.new("container")
             self.containers.add(container_id)
             self.feed(dm.RecreationSucceeded(performer_id, container_id, effect.attempt))
+        elif engine_down:
+            self.feed(
+                dm.RecreationFailed(
+                    performer_id,
+                    effect.attempt,
+                    "engine unreachable",
+                    engine_unavailable=True,
+                    engine_waits=effect.engine_waits,
+                )
+            )
         else:
             self.feed(dm.RecreationFailed(performer_id, effect.attempt, "exited again"))
 
@@ -261,3 +271,33 @@ Steps.TestCase.settings = settings(
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
 )
 TestSteps = Steps.TestCase
+
+
+def test_an_engine_outage_is_retried_without_end_and_uses_up_no_attempts() -> None:
+    avs = AVS
+    policy = DeploymentPolicy(max_recreations=2, recreate_initial_delay=1, engine_retry_max_delay=3)
+    release = Release(PerformerImage("repo", tag="v1"))
+    performer_id = PerformerId("performer-1")
+    slots = Slots(current=dm.Member(performer_id, release, "c1", Phase.IN_SERVICE))
+    slots, effects = dm.step(slots, dm.PerformerDown(performer_id, "died", 0, "r"), avs, policy)
+    [retry] = [e for e in effects if isinstance(e, dm.ScheduleRecreation)]
+    delays = []
+    for _ in range(10):
+        failed = dm.RecreationFailed(
+            performer_id,
+            retry.attempt,
+            "engine unreachable",
+            engine_unavailable=True,
+            engine_waits=retry.engine_waits,
+        )
+        slots, effects = dm.step(slots, failed, avs, policy)
+        [retry] = [e for e in effects if isinstance(e, dm.ScheduleRecreation)]
+        delays.append(retry.delay)
+    assert retry.attempt == 1
+    assert delays == [1.0, 2.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0, 3.0]
+    assert slots.current is not None
+    assert slots.current.phase is Phase.RECOVERING
+    back = dm.RecreationSucceeded(performer_id, "c2", retry.attempt)
+    slots, _ = dm.step(slots, back, avs, policy)
+    assert slots.current is not None
+    assert slots.current.phase is Phase.IN_SERVICE

@@ -30,6 +30,7 @@ from executor_core.events import (
     PerformerRemoved,
     PerformerStaged,
     PerformerUnhealthy,
+    RecreationAttemptFailed,
 )
 from executor_core.executor import Executor
 from executor_core.performers import PerformerId, PerformerImage, PerformerStatus
@@ -205,6 +206,24 @@ async def test_a_crashed_container_is_recreated_with_the_same_performer_id(
     assert after.container_id != before.container_id
     assert after.resource_healthy
     assert after.application_healthy
+    assert await run(executor) == b"v1"
+
+
+async def test_an_engine_outage_outlasting_every_attempt_ends_in_recovery_not_failure(
+    harness: Harness,
+) -> None:
+    executor, events = await started(harness, engine_retry_max_delay=0.02)
+    before = executor.list_performers()[0]
+    harness.runtime.crash(before.container_id)
+    harness.runtime.engine_down = True
+    await eventually(lambda: len(of(RecreationAttemptFailed, events)) >= 6, 10)  # > maxAttempts
+    assert not any(type(e).__name__ == "PerformerFailed" for e in events)
+    harness.runtime.engine_down = False
+    await eventually(lambda: bool(of(PerformerRecreated, events)))
+    after = executor.list_performers()[0]
+    assert after.performer_id == before.performer_id
+    assert list(harness.runtime.containers) == [after.container_id]
+    assert before.container_id in [r.container_id for r in harness.runtime.removed_containers]
     assert await run(executor) == b"v1"
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import attrs
 import pytest
@@ -15,6 +16,7 @@ from executor_adapters.signing import Bn254ResultSigner, EcdsaResultSigner
 from executor_adapters.signing.bn254 import curve as bn254
 from executor_adapters.signing.ecdsa import curve as ecdsa
 from executor_adapters.signing.keccak import Keccak256Hasher, keccak256
+from executor_adapters.storage import SqliteProcessedTasks, StateDatabase
 from executor_app.bootstrap import build_core
 from executor_core import certificates
 from executor_core.addresses import Address, AvsAddress
@@ -32,7 +34,7 @@ from executor_core.errors import (
 )
 from executor_core.executor import Executor
 from executor_core.g2_rules import eip55
-from executor_core.ports import KeyCurve, OperatorSet
+from executor_core.ports import KeyCurve, OperatorSet, ProcessedTasks
 from executor_core.tasks import G2Envelope, Task, TaskId, TaskResult
 from tests.unit.core.conftest import AVS, FAST_POLICY, OPERATOR, Harness, executor_config
 
@@ -64,7 +66,9 @@ class G2Harness(Harness):
         self.runs += 1
         return payload[::-1]
 
-    def build_g2(self, *, accept_g1: bool | None = None) -> Executor:
+    def build_g2(
+        self, *, accept_g1: bool | None = None, processed_tasks: ProcessedTasks | None = None
+    ) -> Executor:
         config = executor_config(
             (self.settings(verify_aggregator_signature=True),),
             network=None,
@@ -85,6 +89,7 @@ class G2Harness(Harness):
             clock=self.clock,
             ids=self.ids,
             chain=self.chain,
+            processed_tasks=processed_tasks,
             instance_id="test-instance",
             stop_grace=0,
         )
@@ -295,6 +300,26 @@ async def test_a_repeated_task_gets_the_same_result_and_the_performer_runs_once(
     again = await executor.submit_task(g2_task(), timeout=5)
     assert again == first
     assert g2.runs == 1
+
+
+async def test_a_task_repeated_after_a_restart_gets_the_same_bytes_from_the_database(
+    g2: G2Harness, tmp_path: Path
+) -> None:
+    database = await StateDatabase.open(tmp_path)
+    try:
+        results = []
+        for _ in range(2):  # the second executor is the first one restarted on the same file
+            store = SqliteProcessedTasks(
+                database, g2.clock, retention=3600, max_entries=100, max_bytes=10**6
+            )
+            executor = g2.build_g2(processed_tasks=store)
+            await executor.start()
+            results.append(await executor.submit_task(g2_task(), timeout=5))
+            await executor.shutdown(0)
+        assert results[0] == results[1]
+        assert g2.runs == 1
+    finally:
+        await database.aclose()
 
 
 async def test_a_repeat_that_arrives_while_the_first_runs_waits_for_its_result(

@@ -30,9 +30,13 @@ class SlowEngine:
         self.answer_start = asyncio.Event()
         self.images = self
         self.containers = self
+        self.system = self
 
     async def inspect(self, reference: str) -> dict[str, Any]:
         return {"RepoTags": [reference]}
+
+    async def info(self) -> dict[str, Any]:
+        return {"NCPU": 2}
 
     async def create(self, config: dict[str, Any], *, name: str) -> SlowContainer:
         self.create_received.set()

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -80,3 +82,29 @@ def test_any_submission_parses_or_names_a_field(
         assert task.task_id.value == task_id
         assert task.avs_address == parse_avs_address(avs)
     assert field in (None, "task_id", "avs_address", "aggregator_address")
+
+
+def test_a_registry_url_longer_than_docker_allows_is_refused_before_its_pattern() -> None:
+    # The repository pattern takes time quadratic in the length: 20,000 characters of this
+    # held the event loop for 4 s before the length was checked first.
+    with pytest.raises(InvalidArgument) as caught:
+        parse_artifact("a/" * 20_000 + "!", DIGEST)
+    assert caught.value.field == "registry_url"
+    assert caught.value.problem == "is 40001 characters long; at most 255 are allowed"
+
+
+@pytest.mark.parametrize(
+    ("call", "echo"),
+    [
+        (lambda: parse_artifact("\x1b[31mRED", DIGEST), "got '\\x1b[31mRED'"),
+        (lambda: parse_avs_address("0x\x00" + "z" * 500), "got '0x\\x00" + "z" * 77 + "'…"),
+        (
+            lambda: parse_task("\u202e" * 100, AVS.value, b"", version=1),
+            "got '" + "\\u202e" * 80 + "'…",
+        ),
+    ],
+)
+def test_echoed_values_are_escaped_and_cut(call: Callable[[], object], echo: str) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        call()
+    assert caught.value.problem.endswith(echo)
