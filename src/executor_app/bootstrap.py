@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 from collections.abc import Mapping
+from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -23,6 +24,7 @@ from executor_adapters.docker import AiodockerContainerRuntime
 from executor_adapters.event_log import EventLog
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
 from executor_adapters.grpc.server import ExecutorServer
+from executor_adapters.http import NodeApiServer
 from executor_adapters.peering.chain import ChainAggregatorKeys
 from executor_adapters.peering.simulated import (
     AggregatorPeer,
@@ -91,6 +93,7 @@ class ExecutorApp:
         instance_id: str,
         chain: JsonRpcChainReader | None = None,
         database: StateDatabase | None = None,
+        node_api: NodeApiServer | None = None,
     ) -> None:
         self.config = config
         self.executor = executor
@@ -99,6 +102,7 @@ class ExecutorApp:
         self.instance_id = instance_id
         self.chain = chain
         self.database = database
+        self.node_api = node_api
         self.port: int | None = None
 
     async def start(self) -> int:
@@ -106,7 +110,10 @@ class ExecutorApp:
         await self.executor.start()
         try:
             self.port = await self.server.start()
+            if self.node_api is not None:
+                await self.node_api.start()
         except BaseException:
+            await self.server.stop(0)
             await self.executor.shutdown(0)
             raise
         return self.port
@@ -114,6 +121,8 @@ class ExecutorApp:
     async def stop(self, grace: float | None = None) -> None:
         """Stop serving and remove every container, letting running tasks finish within grace."""
         grace = self.config.shutdown_grace_period if grace is None else grace
+        if self.node_api is not None:
+            await self.node_api.stop()
         try:
             await asyncio.gather(self.server.stop(grace), self.executor.shutdown(grace))
         finally:
@@ -342,6 +351,14 @@ async def open_chain(config: ExecutorConfig) -> JsonRpcChainReader | None:
         raise StartupError(f"l1Chain: {exc}") from exc
 
 
+def executor_version() -> str:
+    """The installed package's version, as `executor --version` prints it."""
+    try:
+        return version("hourglass-executor-py")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 async def open_state(config: ExecutorConfig) -> StateDatabase | None:
     """The state database of `storage` (SQLite, in its directory); None for `memory`."""
     directory = config.storage.database_dir
@@ -450,4 +467,12 @@ async def build_executor(
         instance_id=instance_id,
         chain=opened,
         database=database,
+        node_api=NodeApiServer(
+            executor,
+            host=config.metrics.listen_host,
+            port=config.metrics.port,
+            node_version=executor_version(),
+        )
+        if config.metrics.enabled
+        else None,
     )

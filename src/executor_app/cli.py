@@ -9,7 +9,6 @@ import os
 import signal
 import sys
 from collections.abc import Sequence
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
 import attrs
@@ -18,7 +17,7 @@ from executor_adapters.config import ConfigError, ExecutorConfig, load_config
 from executor_adapters.keystores import KeystoreError
 from executor_adapters.log_sink import configure_logging
 from executor_adapters.signing import bn254
-from executor_app.bootstrap import build_executor
+from executor_app.bootstrap import build_executor, executor_version
 from executor_app.ctl import add_ctl_commands, run_ctl_command
 from executor_app.keys_cli import add_keys_commands, run_keys_command
 from executor_app.signers import StartupError
@@ -30,10 +29,7 @@ log = logging.getLogger("executor_app")
 
 
 def _version() -> str:
-    try:
-        return version("hourglass-executor-py")
-    except PackageNotFoundError:
-        return "unknown"
+    return executor_version()
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -140,6 +136,8 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     }
     if app.server.management_port not in (None, bound):
         serving["managementAddress"] = f"{host}:{app.server.management_port}"
+    if app.node_api is not None:
+        serving["nodeApiAddress"] = f"{config.metrics.listen_host}:{app.node_api.port}"
     log.info("executor serving", extra=serving)
     await stop.wait()
     await app.stop()

@@ -39,6 +39,7 @@ from executor_core.events import (
 from executor_core.g2_rules import G2Admission, G2Rules
 from executor_core.live_performer import PerformerDeps
 from executor_core.management_auth import ManagementAuthenticator
+from executor_core.node_status import ServiceStatus, service_statuses
 from executor_core.performer_env import RequestedEnv, merged, resolve
 from executor_core.performers import PerformerId, PerformerImage, PerformerView, Release
 from executor_core.ports import DeploymentStore, ResultSigner
@@ -141,6 +142,16 @@ class Executor:
     def subscribe(self, listener: EventListener) -> Callable[[], None]:
         """Receive every domain event; returns a function that unsubscribes."""
         return self._deps.events.subscribe(listener)
+
+    @property
+    def accepting(self) -> bool:
+        """Whether tasks are taken: started, and not shutting down."""
+        return self._accepting
+
+    def services(self) -> list[ServiceStatus]:
+        """Each AVS's performer as the node API reports it."""
+        views = {avs: performer.views() for avs, performer in self._performers.items()}
+        return service_statuses(views, accepting=self._accepting)
 
     @property
     def in_flight(self) -> int:

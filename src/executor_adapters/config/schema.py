@@ -378,6 +378,18 @@ class SimulationConfig:
     simulate_peering: PeeringSimulationConfig = attrs.field(factory=PeeringSimulationConfig)
 
 
+DEFAULT_NODE_API_PORT = 9464
+
+
+@attrs.frozen(kw_only=True)
+class MetricsConfig:
+    """The HTTP listener of the EigenLayer node API and the orchestrator probes."""
+
+    enabled: bool = attrs.field(default=False, validator=is_bool)
+    listen_host: str = attrs.field(default="127.0.0.1", validator=non_empty_str)
+    port: int = attrs.field(default=DEFAULT_NODE_API_PORT, validator=int_in(0, 65535))
+
+
 @attrs.frozen(kw_only=True)
 class LoggingConfig:
     """What is logged and how it is written."""
@@ -558,6 +570,8 @@ class ExecutorConfig:
         default=DEFAULT_MAX_MESSAGE_SIZE, validator=int_in(1, MAX_MESSAGE_SIZE_LIMIT)
     )
     logging: LoggingConfig = attrs.field(factory=LoggingConfig)
+    metrics: MetricsConfig = attrs.field(factory=MetricsConfig)
+    """Ours: the HTTP listener (`/eigen/node/*`, `/ready`, `/live`); off by default."""
     deployment: DeploymentConfig = attrs.field(factory=DeploymentConfig)
     ignored_keys: tuple[IgnoredKey, ...] = attrs.field(default=(), validator=_ignored_list)
     """Keys the file gave that have no effect here, set by the loader (not a file key)."""
