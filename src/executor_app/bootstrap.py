@@ -25,6 +25,7 @@ from executor_adapters.event_log import EventLog
 from executor_adapters.grpc.performer_client import GrpcioPerformerConnector
 from executor_adapters.grpc.server import ExecutorServer
 from executor_adapters.http import NodeApiServer
+from executor_adapters.metrics import ExecutorMetrics
 from executor_adapters.peering.chain import ChainAggregatorKeys
 from executor_adapters.peering.simulated import (
     AggregatorPeer,
@@ -351,6 +352,21 @@ async def open_chain(config: ExecutorConfig) -> JsonRpcChainReader | None:
         raise StartupError(f"l1Chain: {exc}") from exc
 
 
+def _node_api(config: ExecutorConfig, executor: Executor) -> NodeApiServer | None:
+    """The HTTP listener with `/metrics` fed by the executor's events, if the config wants it."""
+    if not config.metrics.enabled:
+        return None
+    metrics = ExecutorMetrics(executor)
+    executor.subscribe(metrics.listen)
+    return NodeApiServer(
+        executor,
+        host=config.metrics.listen_host,
+        port=config.metrics.port,
+        node_version=executor_version(),
+        metrics=metrics,
+    )
+
+
 def executor_version() -> str:
     """The installed package's version, as `executor --version` prints it."""
     try:
@@ -467,12 +483,5 @@ async def build_executor(
         instance_id=instance_id,
         chain=opened,
         database=database,
-        node_api=NodeApiServer(
-            executor,
-            host=config.metrics.listen_host,
-            port=config.metrics.port,
-            node_version=executor_version(),
-        )
-        if config.metrics.enabled
-        else None,
+        node_api=_node_api(config, executor),
     )

@@ -224,6 +224,8 @@ class TaskFailed:
     error: str
     error_type: str
     duration_ms: float
+    version: int = 0
+    """The TaskSubmission version: 0 for first-generation tasks, 1 for second-generation."""
 
 
 @attrs.frozen

@@ -148,6 +148,10 @@ class Executor:
         """Whether tasks are taken: started, and not shutting down."""
         return self._accepting
 
+    def serves(self, avs_address: AvsAddress) -> bool:
+        """Whether the AVS has a performer slot here (configured or deployed)."""
+        return avs_address in self._performers
+
     def services(self) -> list[ServiceStatus]:
         """Each AVS's performer as the node API reports it."""
         views = {avs: performer.views() for avs, performer in self._performers.items()}
@@ -232,6 +236,7 @@ class Executor:
                     str(exc),
                     type(exc).__name__,
                     round((clock.monotonic() - started) * 1000, 2),
+                    version=0 if task.envelope is None else 1,
                 )
             )
             raise

@@ -54,3 +54,13 @@ def status_for(exc: BaseException) -> tuple[grpc.StatusCode, str]:
         if isinstance(exc, error_type):
             return code, str(exc)
     return grpc.StatusCode.INTERNAL, GENERIC_INTERNAL_MESSAGE
+
+
+def code_for_error_type(name: str) -> grpc.StatusCode:
+    """The status code of a core error, by its class name (as `TaskFailed.error_type` gives it)."""
+    kind = getattr(errors, name, None)
+    if isinstance(kind, type):
+        for error_type, code in _CODES:
+            if issubclass(kind, error_type):
+                return code
+    return grpc.StatusCode.INTERNAL

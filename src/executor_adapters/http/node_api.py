@@ -12,6 +12,7 @@ views), so a probe never waits on a container or the chain.
 | `/eigen/node/services/{id}/health` | 200 Up, 503 otherwise, 404 unknown id |
 | `/ready` | 200 while tasks are taken, 503 before start and while stopping |
 | `/live` | 200 while the process serves HTTP at all |
+| `/metrics` | Prometheus text format (`executor_adapters.metrics`) |
 
 Any of the `/eigen/node` paths with a `version` query parameter other than the spec's gets
 404 `{"message": "API version not found"}`, as the specification asks.
@@ -23,6 +24,7 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from executor_adapters.metrics import CONTENT_TYPE, ExecutorMetrics
 from executor_core.executor import Executor
 from executor_core.node_status import NodeHealth, ServiceState, node_health
 
@@ -49,9 +51,16 @@ class NodeApiServer:
     """The HTTP listener; `start` binds (port 0 picks a free one), `stop` closes it."""
 
     def __init__(
-        self, executor: Executor, *, host: str, port: int, node_version: str = "unknown"
+        self,
+        executor: Executor,
+        *,
+        host: str,
+        port: int,
+        node_version: str = "unknown",
+        metrics: ExecutorMetrics | None = None,
     ) -> None:
         self._executor = executor
+        self._metrics = metrics
         self._host = host
         self._port = port
         self._node_version = node_version
@@ -67,6 +76,8 @@ class NodeApiServer:
         app.router.add_get("/eigen/node/services/{id}/health", self._service_health)
         app.router.add_get("/ready", self._ready)
         app.router.add_get("/live", self._live)
+        if self._metrics is not None:
+            app.router.add_get("/metrics", self._scrape)
         return app
 
     async def start(self) -> int:
@@ -115,3 +126,8 @@ class NodeApiServer:
 
     async def _live(self, _: web.Request) -> web.Response:
         return web.Response(status=200)
+
+    async def _scrape(self, _: web.Request) -> web.Response:
+        assert self._metrics is not None  # the route exists only with metrics
+        body = self._metrics.exposition()
+        return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE})
