@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make this Debian machine able to run performers: Docker engine, debootstrap, a local registry.
+# Make this Debian machine able to run performers: Docker engine, debootstrap, a local registry,
+# and Prometheus for the metrics test.
 # Idempotent: where everything is present and dockerd answers, it changes nothing.
 set -euo pipefail
 
@@ -18,6 +19,7 @@ missing=()
 command -v dockerd >/dev/null 2>&1 || missing+=(docker.io)
 command -v debootstrap >/dev/null 2>&1 || missing+=(debootstrap)
 command -v docker-registry >/dev/null 2>&1 || missing+=(docker-registry)
+command -v prometheus >/dev/null 2>&1 || missing+=(prometheus)  # the metrics test scrapes with it
 if [ "${#missing[@]}" -gt 0 ]; then
   need_root
   if ! command -v apt-get >/dev/null 2>&1; then
