@@ -5,6 +5,7 @@ shows up, a killed performer shows as unhealthy."""
 from __future__ import annotations
 
 import asyncio
+import json
 import shutil
 import signal
 import subprocess
@@ -28,6 +29,8 @@ from tests.registry_support import LocalRegistry
 pytestmark = pytest.mark.docker
 
 TASKS = 25
+ALERTS = REPO / "examples/prometheus/executor-alerts.yml"
+DASHBOARD = REPO / "examples/grafana/executor-dashboard.json"
 
 
 @pytest.fixture
@@ -40,6 +43,7 @@ def prometheus(tmp_path: Path) -> Iterator[tuple[str, int]]:
     config = tmp_path / "prometheus.yml"
     config.write_text(
         "global: {scrape_interval: 1s, evaluation_interval: 1s}\n"
+        f"rule_files: ['{ALERTS}']\n"
         "scrape_configs:\n"
         f"  - job_name: executor\n    static_configs: [{{targets: ['127.0.0.1:{target}']}}]\n"
     )
@@ -144,3 +148,9 @@ async def test_prometheus_sees_tasks_a_deployment_and_a_killed_performer(
     )
     assert await eventually(base, resource, 0) == 0
     assert await eventually(base, "eigen_performance_score", 0) == 0
+    for panel in json.loads(DASHBOARD.read_text())["panels"]:  # each query is valid PromQL
+        for target in panel["targets"]:
+            await query(base, target["expr"])
+    async with aiohttp.ClientSession() as session, session.get(f"{base}/api/v1/rules") as answer:
+        groups = (await answer.json())["data"]["groups"]
+    assert sorted(r["health"] for g in groups for r in g["rules"]) == ["ok"] * 5
