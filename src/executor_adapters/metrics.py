@@ -150,7 +150,29 @@ class ExecutorMetrics:
             ["avs"],
             registry=registry,
         )
+        self.rpc_seconds = Histogram(
+            "eigen_rpc_request_duration_seconds",
+            "EigenLayer node spec: duration of the chain's JSON-RPC requests.",
+            ["method", "client_version"],
+            buckets=_STAGE_BUCKETS,
+            registry=registry,
+        )
+        self.rpc_requests = Counter(
+            "eigen_rpc_request",
+            "EigenLayer node spec: the chain's JSON-RPC requests, by method and outcome.",
+            ["method", "client_version", "outcome"],
+            registry=registry,
+        )
         registry.register(_StateCollector(executor, self._outcomes))
+
+    def rpc_observer(self, client_version: str) -> Callable[[str, float, bool], None]:
+        """An observer for `JsonRpcClient.observers` that counts and times each request."""
+
+        def observe(method: str, seconds: float, ok: bool) -> None:
+            self.rpc_seconds.labels(method, client_version).observe(seconds)
+            self.rpc_requests.labels(method, client_version, "ok" if ok else "error").inc()
+
+        return observe
 
     def listen(self, event: ev.DomainEvent) -> None:
         """An `EventListener`: count what happened."""

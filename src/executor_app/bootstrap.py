@@ -352,12 +352,17 @@ async def open_chain(config: ExecutorConfig) -> JsonRpcChainReader | None:
         raise StartupError(f"l1Chain: {exc}") from exc
 
 
-def _node_api(config: ExecutorConfig, executor: Executor) -> NodeApiServer | None:
-    """The HTTP listener with `/metrics` fed by the executor's events, if the config wants it."""
+def _node_api(
+    config: ExecutorConfig, executor: Executor, chain: JsonRpcChainReader | None
+) -> NodeApiServer | None:
+    """The HTTP listener with `/metrics` fed by the executor's events and the chain client's
+    requests, if the config wants it."""
     if not config.metrics.enabled:
         return None
     metrics = ExecutorMetrics(executor)
     executor.subscribe(metrics.listen)
+    if chain is not None:
+        chain.rpc.observers.append(metrics.rpc_observer(chain.client_version))
     return NodeApiServer(
         executor,
         host=config.metrics.listen_host,
@@ -483,5 +488,5 @@ async def build_executor(
         instance_id=instance_id,
         chain=opened,
         database=database,
-        node_api=_node_api(config, executor),
+        node_api=_node_api(config, executor, opened),
     )

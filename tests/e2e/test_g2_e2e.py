@@ -12,10 +12,13 @@ import time
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import aiohttp
+import attrs
 import grpc
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
-from executor_adapters.config import parse_config
+from executor_adapters.config import MetricsConfig, parse_config
 from executor_adapters.grpc.executor_client import ExecutorClient
 from executor_adapters.signing import Bn254ResultSigner
 from executor_adapters.signing.bn254 import curve as bn254
@@ -112,6 +115,7 @@ async def g2_app(dev_chain: DevChain, run_id: str, tmp_path: Path) -> AsyncItera
         aggregator_g2=bn254.public_key_g2(KEYS["ponos-aggregator"]).hex(),
     )
     config = parse_config(text, base_dir=tmp_path, environ={})
+    config = attrs.evolve(config, metrics=MetricsConfig(enabled=True, port=0))
     async with started_executor(config) as app:
         yield app
 
@@ -174,6 +178,26 @@ async def test_a_bn254_aggregator_gets_a_result_the_chain_accepts(
     assert (result.version, result.operator_set_id, result.avs_address) == (1, BN254_SET, AVS)
     assert result.operator_address.lower() == OPERATOR
     assert_bn254_result_verifies_on_chain(dev_chain, result)
+
+
+async def test_chain_reads_are_timed_and_counted_by_method_and_node_client_version(
+    client: ExecutorClient, dev_chain: DevChain, g2_app: ExecutorApp
+) -> None:
+    await client.submit_task(submission(dev_chain, 8), timeout=10)
+    assert g2_app.node_api is not None
+    url = f"http://127.0.0.1:{g2_app.node_api.port}/metrics"
+    async with aiohttp.ClientSession() as session, session.get(url) as response:
+        text = await response.text()
+    samples = {
+        (s.name, s.labels.get("method"), s.labels.get("outcome")): (s.value, s.labels)
+        for family in text_string_to_metric_families(text)
+        for s in family.samples
+    }
+    calls, labels = samples[("eigen_rpc_request_total", "eth_call", "ok")]
+    assert calls >= 1
+    assert labels["client_version"].startswith("anvil")
+    count, _ = samples[("eigen_rpc_request_duration_seconds_count", "eth_call", None)]
+    assert count == calls
 
 
 async def test_an_ecdsa_operator_set_gets_a_result_the_chain_accepts(

@@ -11,6 +11,8 @@ from __future__ import annotations
 import collections
 import itertools
 import json
+import time
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -50,6 +52,9 @@ def _short(text: object) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "…"
 
 
+RequestObserver = Callable[[str, float, bool], None]
+
+
 class JsonRpcClient:
     """Sends JSON-RPC requests to one endpoint; `requests` counts them per method.
 
@@ -65,13 +70,25 @@ class JsonRpcClient:
         self._session: aiohttp.ClientSession | None = None
         self._ids = itertools.count(1)
         self.requests: collections.Counter[str] = collections.Counter()
+        self.observers: list[RequestObserver] = []
+        """Called after every request with its method, seconds taken and whether it worked."""
 
     def __repr__(self) -> str:
         return f"JsonRpcClient({self.endpoint!r})"
 
     async def request(self, method: str, params: list[Any], *, what: str | None = None) -> Any:
         """Send one request and return its `result`; `what` names it in error messages."""
-        what = what or method
+        started = time.perf_counter()
+        ok = False
+        try:
+            result = await self._request(method, params, what or method)
+            ok = True
+            return result
+        finally:
+            for observe in self.observers:
+                observe(method, time.perf_counter() - started, ok)
+
+    async def _request(self, method: str, params: list[Any], what: str) -> Any:
         self.requests[method] += 1
         body = json.dumps(
             {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
@@ -134,6 +151,15 @@ class JsonRpcClient:
             return bytes.fromhex(result[2:])
         except ValueError:
             raise ChainDataError(f"{at}: the node returned data that is not hex") from None
+
+    async def client_version(self) -> str:
+        """The node's `web3_clientVersion` (`Geth/v1.14…`, `anvil/v1.7.1`); "unknown" if it
+        does not say."""
+        try:
+            result = await self.request("web3_clientVersion", [])
+        except (ChainUnavailable, ChainDataError):
+            return "unknown"
+        return str(result)[:64] if isinstance(result, str) and result else "unknown"
 
     async def chain_id(self) -> int:
         """The chain id the endpoint reports (`eth_chainId`)."""

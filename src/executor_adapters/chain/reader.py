@@ -63,6 +63,8 @@ class JsonRpcChainReader:
         self.rpc = rpc
         self.contracts = contracts
         self.chain_id = chain_id
+        self.client_version = "unknown"
+        """The node's `web3_clientVersion`, read once when the reader opens."""
         self._reads: LruCache[_ReadKey, Any] = LruCache(cache_entries)
         self._curves: LruCache[OperatorSet, tuple[KeyCurve, int | None]] = LruCache(cache_entries)
         self._domain_separators: dict[Address, bytes] = {}
@@ -89,10 +91,13 @@ class JsonRpcChainReader:
             chain_id = await rpc.chain_id()
             check_chain_id(chain_id, expected_chain_id)
             contracts = addresses_for(chain_id, overrides)
+            client_version = await rpc.client_version()
         except BaseException:
             await rpc.aclose()
             raise
-        return cls(rpc, contracts, chain_id=chain_id, cache_entries=cache_entries)
+        reader = cls(rpc, contracts, chain_id=chain_id, cache_entries=cache_entries)
+        reader.client_version = client_version
+        return reader
 
     async def __aenter__(self) -> Self:
         return self

@@ -231,3 +231,32 @@ async def test_an_eth_call_result_that_is_not_hex_data_is_a_chain_data_error(
 def test_the_client_repr_shows_no_credentials() -> None:
     client = JsonRpcClient(f"https://u:{SECRET}@rpc.example.org/{SECRET}")
     assert SECRET not in repr(client)
+
+
+async def test_observers_see_each_request_with_its_method_time_and_outcome(
+    node: ScriptedNode,
+) -> None:
+    seen: list[tuple[str, float, bool]] = []
+    client = JsonRpcClient(node.url(), timeout=2)
+    client.observers.append(lambda method, seconds, ok: seen.append((method, seconds, ok)))
+    try:
+        node.handler = result("0x7a69")
+        await client.chain_id()
+        node.handler = error(3, "execution reverted")
+        with pytest.raises(ChainDataError):
+            await client.eth_call("0x" + "11" * 20, b"", block=5, what="X.f")
+    finally:
+        await client.aclose()
+    assert [(m, ok) for m, _, ok in seen] == [("eth_chainId", True), ("eth_call", False)]
+    assert all(0 <= seconds < 2 for _, seconds, _ in seen)
+
+
+async def test_the_client_version_is_the_nodes_or_unknown(node: ScriptedNode) -> None:
+    client = JsonRpcClient(node.url(), timeout=2)
+    try:
+        node.handler = result("anvil/v1.7.1")
+        assert await client.client_version() == "anvil/v1.7.1"
+        node.handler = error(-32601, "method not found")
+        assert await client.client_version() == "unknown"
+    finally:
+        await client.aclose()
