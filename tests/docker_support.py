@@ -20,9 +20,15 @@ CREATED_BY_THIS_RUN: list[str] = []
 """`key=value` labels of every Docker object this test run made; the session cleanup uses them."""
 
 
-def track_instance(instance_id: str) -> None:
-    """Let the session cleanup remove what this executor instance leaves behind."""
+NAME_LABEL = "com.eigenlayer.hourglass.executor-name"
+
+
+def track_instance(instance_id: str, executor_name: str | None = None) -> None:
+    """Let the session cleanup remove what this executor instance leaves behind: containers
+    carry its instance label, networks only its (stable) name."""
     CREATED_BY_THIS_RUN.append(f"{INSTANCE_LABEL}={instance_id}")
+    if executor_name:
+        CREATED_BY_THIS_RUN.append(f"{NAME_LABEL}={executor_name}")
 
 
 def docker_answers() -> bool:

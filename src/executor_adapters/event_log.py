@@ -50,6 +50,7 @@ _LINES: dict[type, tuple[int, str]] = {
     ev.TaskFailed: (logging.WARNING, "task failed"),
     ev.ManagementCallAuthenticated: (logging.INFO, "management call authenticated"),
     ev.ManagementAuthRefused: (logging.WARNING, "management call refused: authentication failed"),
+    ev.SignatureBatchStarted: (logging.DEBUG, "signature batch verified"),
     ev.DuplicateTaskAnswered: (logging.INFO, "repeated task answered with its earlier result"),
     ev.TaskReadAtLatestBlock: (
         logging.INFO,

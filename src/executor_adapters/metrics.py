@@ -92,6 +92,19 @@ class _StateCollector(Collector):
             healthy.add_metric([*labels, "resource"], float(view.resource_healthy))
             healthy.add_metric([*labels, "application"], float(view.application_healthy))
         yield healthy
+        running = GaugeMetricFamily(
+            "executor_tasks_running", "Tasks on a worker of the AVS now.", labels=["avs"]
+        )
+        queued = GaugeMetricFamily(
+            "executor_tasks_queued",
+            "Tasks admitted and waiting for a worker of the AVS (taskQueueSize bounds it).",
+            labels=["avs"],
+        )
+        for avs, (on_worker, waiting) in executor.load().items():
+            running.add_metric([avs.value], on_worker)
+            queued.add_metric([avs.value], waiting)
+        yield running
+        yield queued
         services = executor.services()
         up = sum(s.state is ServiceState.UP for s in services)
         score = GaugeMetricFamily(
@@ -138,10 +151,31 @@ class ExecutorMetrics:
             ["avs", "outcome"],
             registry=registry,
         )
+        self.deployment_seconds = Histogram(
+            "executor_deployment_seconds",
+            "From DeployArtifact (or start) to promotion or failure, by outcome.",
+            ["avs", "outcome"],
+            buckets=(0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600),
+            registry=registry,
+        )
+        self._clock = clock
+        self._deploying: dict[str, float] = {}
         self.management_calls = Counter(
             "executor_management_calls",
             "Authenticated management calls by method and result (ok, refused).",
             ["method", "auth"],
+            registry=registry,
+        )
+        self.signatures = Counter(
+            "executor_result_signatures",
+            "Results signed with the operator's key, by curve (bn254, bls381, ecdsa).",
+            ["curve"],
+            registry=registry,
+        )
+        self.batch_sizes = Histogram(
+            "executor_signature_batch_size",
+            "Aggregator signatures checked together in one verification.",
+            buckets=(1, 2, 4, 8, 16, 32, 64),
             registry=registry,
         )
         self.dedupe_hits = Counter(
@@ -159,18 +193,19 @@ class ExecutorMetrics:
         )
         self.rpc_requests = Counter(
             "eigen_rpc_request",
-            "EigenLayer node spec: the chain's JSON-RPC requests, by method and outcome.",
+            "EigenLayer node spec: the chain's JSON-RPC requests, by method and outcome "
+            "(ok, error: the node answered with one, unavailable: no usable answer).",
             ["method", "client_version", "outcome"],
             registry=registry,
         )
         registry.register(_StateCollector(executor, self._outcomes))
 
-    def rpc_observer(self, client_version: str) -> Callable[[str, float, bool], None]:
+    def rpc_observer(self, client_version: str) -> Callable[[str, float, str], None]:
         """An observer for `JsonRpcClient.observers` that counts and times each request."""
 
-        def observe(method: str, seconds: float, ok: bool) -> None:
+        def observe(method: str, seconds: float, outcome: str) -> None:
             self.rpc_seconds.labels(method, client_version).observe(seconds)
-            self.rpc_requests.labels(method, client_version, "ok" if ok else "error").inc()
+            self.rpc_requests.labels(method, client_version, outcome).inc()
 
         return observe
 
@@ -187,6 +222,7 @@ class ExecutorMetrics:
                     ("total", event.duration_ms),
                 ):
                     self.stage_seconds.labels(avs, stage).observe(ms / 1000)
+                self.signatures.labels(event.curve or "unknown").inc()
                 self._outcomes.add(ok=True)
             case ev.TaskFailed():
                 code = code_for_error_type(event.error_type)
@@ -196,20 +232,31 @@ class ExecutorMetrics:
                     self._outcomes.add(ok=False)
             case ev.PerformerRecreated():
                 self.recreations.labels(event.avs_address.value).inc()
+            case ev.DeploymentStarted():
+                self._deploying[event.deployment_id] = self._clock()
             case ev.DeploymentPromoted():
                 self.deployments.labels(event.avs_address.value, "promoted").inc()
+                self._deployed(event.avs_address.value, event.deployment_id, "promoted")
             case ev.DeploymentFailed():
                 self.deployments.labels(event.avs_address.value, "failed").inc()
+                self._deployed(event.avs_address.value, event.deployment_id, "failed")
             case ev.DeploymentRolledBack():
                 self.deployments.labels(event.avs_address.value, "rolled_back").inc()
             case ev.ManagementCallAuthenticated():
                 self.management_calls.labels(event.method, "ok").inc()
             case ev.ManagementAuthRefused():
                 self.management_calls.labels(event.method, "refused").inc()
+            case ev.SignatureBatchStarted():
+                self.batch_sizes.observe(event.size)
             case ev.DuplicateTaskAnswered():
                 self.dedupe_hits.labels(event.avs_address.value).inc()
             case _:
                 pass
+
+    def _deployed(self, avs: str, deployment_id: str, outcome: str) -> None:
+        started = self._deploying.pop(deployment_id, None)
+        if started is not None:
+            self.deployment_seconds.labels(avs, outcome).observe(self._clock() - started)
 
     def exposition(self) -> bytes:
         """The registry in Prometheus's text format."""

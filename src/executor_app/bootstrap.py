@@ -18,6 +18,7 @@ from typing import Any, Self
 import attrs
 
 from executor_adapters.chain import JsonRpcChainReader
+from executor_adapters.chain.availability import ChainAvailability
 from executor_adapters.chain.contracts import ChainConfigError
 from executor_adapters.config import ExecutorConfig
 from executor_adapters.docker import AiodockerContainerRuntime
@@ -164,6 +165,7 @@ def avs_settings(config: ExecutorConfig) -> list[AvsSettings]:
             env=tuple((env.name, env.value) for env in entry.envs),
             accepts_g1=config.accepts_g1(entry),
             container=entry.container.hardening(),
+            signing_curve=entry.signing_curve.value,
         )
         for entry in config.avs_performers
     ]
@@ -204,6 +206,7 @@ def new_avs_policy(config: ExecutorConfig, signers: Signers) -> NewAvsPolicy:
             verify_aggregator_signature=checked,
             accepts_g1=config.accepts_g1(None),
             container=ContainerHardening(),  # the hardened defaults
+            signing_curve=NEW_AVS_CURVE.value,
         )
         return settings, signer
 
@@ -277,7 +280,10 @@ def build_core(
         events=events,
     )
     signatures = SignatureBatcher(
-        task_verifier or Bn254TaskSignatureVerifier(), deps.clock, workers=crypto_workers()
+        task_verifier or Bn254TaskSignatureVerifier(),
+        deps.clock,
+        workers=crypto_workers(),
+        events=events,
     )
     by_avs = {
         entry.avs_address: signer_for(signers, entry.signing_curve, f"AVS {entry.avs_address}")
@@ -361,14 +367,17 @@ def _node_api(
         return None
     metrics = ExecutorMetrics(executor)
     executor.subscribe(metrics.listen)
+    availability = None
     if chain is not None:
-        chain.rpc.observers.append(metrics.rpc_observer(chain.client_version))
+        availability = ChainAvailability(chain.rpc.endpoint)
+        chain.rpc.observers += [metrics.rpc_observer(chain.client_version), availability]
     return NodeApiServer(
         executor,
         host=config.metrics.listen_host,
         port=config.metrics.port,
         node_version=executor_version(),
         metrics=metrics,
+        chain=availability,
     )
 
 

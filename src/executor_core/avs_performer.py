@@ -146,6 +146,11 @@ class AvsPerformer:
         self._down(member.performer_id, event.reason)
         return True
 
+    @property
+    def load(self) -> tuple[int, int]:
+        """Tasks running on a worker, and tasks waiting for one (the queue)."""
+        return self._gate.running, self._gate.waiting
+
     def holds(self, performer_id: PerformerId) -> bool:
         return any(m.performer_id == performer_id for m in self._slots.listed())
 

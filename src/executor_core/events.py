@@ -197,6 +197,8 @@ class TaskCompleted:
     output_bytes: int
     version: int = 0
     """The TaskSubmission version: 0 for first-generation tasks, 1 for second-generation."""
+    curve: str = ""
+    """The curve of the result signature: bn254, bls381 or ecdsa."""
 
 
 @attrs.frozen
@@ -213,6 +215,13 @@ class TaskReadAtLatestBlock:
 
     avs_address: AvsAddress
     task_id: str
+
+
+@attrs.frozen
+class SignatureBatchStarted:
+    """Aggregator signatures went to one verification (one multi-pairing for BN254)."""
+
+    size: int
 
 
 @attrs.frozen
@@ -270,6 +279,7 @@ DomainEvent = (
     | DuplicateTaskAnswered
     | TaskReadAtLatestBlock
     | TaskFailed
+    | SignatureBatchStarted
     | ManagementCallAuthenticated
     | ManagementAuthRefused
 )

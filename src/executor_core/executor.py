@@ -148,6 +148,10 @@ class Executor:
         """Whether tasks are taken: started, and not shutting down."""
         return self._accepting
 
+    def load(self) -> dict[AvsAddress, tuple[int, int]]:
+        """Per AVS, tasks running on a worker and tasks queued for one."""
+        return {avs: performer.load for avs, performer in self._performers.items()}
+
     def serves(self, avs_address: AvsAddress) -> bool:
         """Whether the AVS has a performer slot here (configured or deployed)."""
         return avs_address in self._performers
@@ -281,7 +285,8 @@ class Executor:
             output=output,
             signature=signature,
         )
-        self._completed(task, result, performer_id, started, verified, executed)
+        curve = performer.settings.signing_curve
+        self._completed(task, result, performer_id, started, verified, executed, curve)
         return result
 
     async def _run_g2(
@@ -305,7 +310,8 @@ class Executor:
                 performer, task, deadline - verified
             )
             result = await g2.sign(task, admission, output)
-            self._completed(task, result, performer_id, started, verified, executed)
+            curve = admission.signer.curve.name.lower()
+            self._completed(task, result, performer_id, started, verified, executed, curve)
             return result
 
         fingerprint = signed_message + task.aggregator_signature
@@ -347,6 +353,7 @@ class Executor:
         started: float,
         verified: float,
         executed: float,
+        curve: str,
     ) -> None:
         signed = self._deps.clock.monotonic()
         self._deps.events.emit(
@@ -360,6 +367,7 @@ class Executor:
                 sign_ms=round((signed - executed) * 1000, 2),
                 output_bytes=len(result.output),
                 version=result.version,
+                curve=curve,
             )
         )
 

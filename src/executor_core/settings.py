@@ -101,3 +101,5 @@ class AvsSettings:
     """Serve first-generation (version 0) tasks, whose aggregator signature is replayable."""
     container: ContainerHardening = attrs.field(factory=ContainerHardening)
     """How the AVS's performer containers are confined (hardened unless the config relaxes it)."""
+    signing_curve: str = "bn254"
+    """The curve of its first-generation result signatures (reported, not acted on here)."""

@@ -25,6 +25,7 @@ from collections.abc import Sequence
 
 import attrs
 
+from executor_core.events import EventHub, SignatureBatchStarted
 from executor_core.ports import Clock, SignedMessage, TaskSignatureVerifier
 
 __all__ = ["SignatureBatcher"]
@@ -81,10 +82,12 @@ class SignatureBatcher:
         max_batch: int = 64,
         strike_half_life: float = 10.0,
         failure_delay: float = 0.1,
+        events: EventHub | None = None,
     ) -> None:
         if workers < 1 or max_batch < 1 or strike_half_life <= 0 or failure_delay < 0:
             raise ValueError("workers, max_batch, strike_half_life, failure_delay out of range")
         self._failure_delay = failure_delay
+        self._events = events
         self._verifier = verifier
         self._clock = clock
         self._workers = workers
@@ -149,6 +152,8 @@ class SignatureBatcher:
             self._busy += 1
             self._busy_struck += struck
             self._in_flight[key] += 1
+            if self._events is not None:
+                self._events.emit(SignatureBatchStarted(len(batch)))
             task = asyncio.create_task(self._check(key, group, batch, struck))
             self._running.add(task)
             task.add_done_callback(self._running.discard)

@@ -69,6 +69,9 @@ async def test_task_counters_rise_by_exactly_the_tasks_answered(
     )
     assert value(samples, "executor_task_stage_seconds_count", avs=avs, stage="performer") == 7
     assert value(samples, "executor_tasks_in_flight") == 0
+    assert value(samples, "executor_tasks_queued", avs=avs) == 0
+    assert value(samples, "executor_result_signatures_total", curve="ecdsa") == 7  # harness
+    assert ("executor_tasks_running", (("avs", avs),)) in samples
     assert value(samples, "eigen_performance_score") == 100.0  # callers' mistakes are not ours
     assert not any("task_id" in dict(labels) for _, labels in samples)
 
@@ -86,6 +89,9 @@ async def test_a_deployment_and_a_recreation_show_up_and_health_follows_the_perf
             break
         await asyncio.sleep(0.01)
     assert value(samples, "executor_deployments_total", avs=AVS.value, outcome="promoted") == 2
+    assert (
+        value(samples, "executor_deployment_seconds_count", avs=AVS.value, outcome="promoted") == 2
+    )
     assert value(samples, "executor_performer_recreations_total", avs=AVS.value) >= 1
     [view] = executor.list_performers()
     harness.connector.healthy = False  # from now on no performer answers its checks

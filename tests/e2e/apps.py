@@ -14,7 +14,7 @@ from tests.docker_support import track_instance
 async def started_executor(config: ExecutorConfig) -> AsyncIterator[ExecutorApp]:
     """The executor on a free loopback port, its containers tracked for the session cleanup."""
     app = await build_executor(config, host="127.0.0.1", port=0)
-    track_instance(app.instance_id)
+    track_instance(app.instance_id, app.executor.executor_name)
     await app.start()
     try:
         yield app

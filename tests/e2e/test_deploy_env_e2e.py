@@ -80,7 +80,7 @@ async def app_factory(run_id: str) -> AsyncIterator[Factory]:
         app = await build_executor(
             config, host="127.0.0.1", port=0, environ={"E2E_SECRET": SECRET, "OTHER": "no"}
         )
-        track_instance(app.instance_id)
+        track_instance(app.instance_id, app.executor.executor_name)
         await app.start()
         apps.append(app)
         client = ExecutorClient(f"127.0.0.1:{app.port}")

@@ -55,7 +55,7 @@ async def app_factory(run_id: str) -> AsyncIterator[Any]:
     async def make(**deployment: float) -> tuple[ExecutorApp, ExecutorClient]:
         config = deployment_config(f"executor-e2e-deploy-{run_id}-{len(apps)}", **deployment)
         app = await build_executor(config, host="127.0.0.1", port=0)
-        track_instance(app.instance_id)
+        track_instance(app.instance_id, app.executor.executor_name)
         await app.start()
         apps.append(app)
         client = ExecutorClient(f"127.0.0.1:{app.port}")

@@ -198,6 +198,10 @@ async def test_chain_reads_are_timed_and_counted_by_method_and_node_client_versi
     assert labels["client_version"].startswith("anvil")
     count, _ = samples[("eigen_rpc_request_duration_seconds_count", "eth_call", None)]
     assert count == calls
+    services = f"http://127.0.0.1:{g2_app.node_api.port}/eigen/node/services"
+    async with aiohttp.ClientSession() as session, session.get(services) as response:
+        listed = {s["id"]: s["status"] for s in (await response.json())["services"]}
+    assert listed["chain"] == "Up"
 
 
 async def test_an_ecdsa_operator_set_gets_a_result_the_chain_accepts(

@@ -136,6 +136,10 @@ async def test_prometheus_sees_tasks_a_deployment_and_a_killed_performer(
     avs = AVS.lower()
     ok = f'sum(executor_tasks_total{{avs="{avs}",code="OK",generation="g1"}})'
     assert await eventually(base, ok, TASKS) == TASKS
+    checked = "sum(executor_signature_batch_size_sum)"  # every aggregator signature, once
+    assert await eventually(base, checked, TASKS) == TASKS
+    signed = 'sum(executor_result_signatures_total{curve="bn254"})'
+    assert await eventually(base, signed, TASKS) == TASKS
     promoted = f'sum(executor_deployments_total{{avs="{avs}",outcome="promoted"}})'
     assert await eventually(base, promoted, 2) == 2  # the config's image, then v1
     [view] = app.executor.list_performers()
@@ -153,4 +157,4 @@ async def test_prometheus_sees_tasks_a_deployment_and_a_killed_performer(
             await query(base, target["expr"])
     async with aiohttp.ClientSession() as session, session.get(f"{base}/api/v1/rules") as answer:
         groups = (await answer.json())["data"]["groups"]
-    assert sorted(r["health"] for g in groups for r in g["rules"]) == ["ok"] * 5
+    assert sorted(r["health"] for g in groups for r in g["rules"]) == ["ok"] * 6

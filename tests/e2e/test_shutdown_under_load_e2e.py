@@ -144,7 +144,7 @@ def executor_process(
             if not tracked:
                 for record in records:
                     if "executorInstance" in record:
-                        track_instance(record["executorInstance"])
+                        track_instance(record["executorInstance"], record.get("executorName"))
                         tracked = True
                         break
             if any(r.get("msg") == "executor serving" for r in records):

@@ -180,7 +180,7 @@ async def test_an_oversize_message_is_resource_exhausted(client: ExecutorClient)
 async def test_the_containers_are_gone_after_stop(run_id: str) -> None:
     require_example_image()
     app = await build_executor(e2e_config(f"executor-e2e-stop-{run_id}"), host="127.0.0.1", port=0)
-    track_instance(app.instance_id)
+    track_instance(app.instance_id, app.executor.executor_name)
     await app.start()
     label = f"com.eigenlayer.hourglass.executor-instance={app.instance_id}"
     assert len(containers_with_label(label)) == 1
@@ -221,7 +221,8 @@ def test_the_cli_serves_until_sigint_and_then_removes_its_containers(
         for line in proc.stderr:
             lines.append(line)
             if '"executorInstance"' in line:
-                track_instance(json.loads(line)["executorInstance"])
+                starting = json.loads(line)
+                track_instance(starting["executorInstance"], starting.get("executorName"))
             if '"executor serving"' in line:
                 break
         else:
@@ -249,7 +250,7 @@ async def test_a_performer_that_is_down_gives_unavailable_quickly(run_id: str) -
     require_example_image()
     config = e2e_config(f"executor-e2e-down-{run_id}")
     app = await build_executor(config, host="127.0.0.1", port=0)
-    track_instance(app.instance_id)
+    track_instance(app.instance_id, app.executor.executor_name)
     await app.start()
     try:
         container_id = app.executor.list_performers()[0].container_id

@@ -52,7 +52,9 @@ def _short(text: object) -> str:
     return message if len(message) <= _MAX_MESSAGE else message[:_MAX_MESSAGE] + "…"
 
 
-RequestObserver = Callable[[str, float, bool], None]
+RequestObserver = Callable[[str, float, str], None]
+"""Told each request's method, seconds and outcome: `ok`, `error` (the node answered with an
+error) or `unavailable` (no usable answer)."""
 
 
 class JsonRpcClient:
@@ -71,7 +73,7 @@ class JsonRpcClient:
         self._ids = itertools.count(1)
         self.requests: collections.Counter[str] = collections.Counter()
         self.observers: list[RequestObserver] = []
-        """Called after every request with its method, seconds taken and whether it worked."""
+        """Called after every request (`RequestObserver`)."""
 
     def __repr__(self) -> str:
         return f"JsonRpcClient({self.endpoint!r})"
@@ -79,14 +81,17 @@ class JsonRpcClient:
     async def request(self, method: str, params: list[Any], *, what: str | None = None) -> Any:
         """Send one request and return its `result`; `what` names it in error messages."""
         started = time.perf_counter()
-        ok = False
+        outcome = "unavailable"
         try:
             result = await self._request(method, params, what or method)
-            ok = True
+            outcome = "ok"
             return result
+        except ChainDataError:
+            outcome = "error"  # the endpoint answered, with an error (a revert)
+            raise
         finally:
             for observe in self.observers:
-                observe(method, time.perf_counter() - started, ok)
+                observe(method, time.perf_counter() - started, outcome)
 
     async def _request(self, method: str, params: list[Any], what: str) -> Any:
         self.requests[method] += 1

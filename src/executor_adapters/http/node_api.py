@@ -8,14 +8,15 @@ views), so a probe never waits on a container or the chain.
 | `/eigen/node/spec-version` | `{"spec_version": "v0.0.1"}` |
 | `/eigen/node/version` | `{"node_version": "<executor version>"}` |
 | `/eigen/node/health` | 200 healthy, 206 partially healthy, 503 unhealthy (no body) |
-| `/eigen/node/services` | `{"services": [{id, name, description, status}]}`, one per AVS |
+| `/eigen/node/services` | `{"services": [{id, name, description, status}]}`: one per AVS, `chain` |
 | `/eigen/node/services/{id}/health` | 200 Up, 503 otherwise, 404 unknown id |
 | `/ready` | 200 while tasks are taken, 503 before start and while stopping |
 | `/live` | 200 while the process serves HTTP at all |
 | `/metrics` | Prometheus text format (`executor_adapters.metrics`) |
 
 Any of the `/eigen/node` paths with a `version` query parameter other than the spec's gets
-404 `{"message": "API version not found"}`, as the specification asks.
+404 `{"message": "API version not found"}`, as the specification asks. The `chain` service
+(the `l1Chain` endpoint, when the config has one) is Up while its last request got an answer.
 """
 
 from __future__ import annotations
@@ -24,9 +25,10 @@ from collections.abc import Awaitable, Callable
 
 from aiohttp import web
 
+from executor_adapters.chain.availability import ChainAvailability
 from executor_adapters.metrics import CONTENT_TYPE, ExecutorMetrics
 from executor_core.executor import Executor
-from executor_core.node_status import NodeHealth, ServiceState, node_health
+from executor_core.node_status import NodeHealth, ServiceState, ServiceStatus, node_health
 
 __all__ = ["NODE_SPEC_VERSION", "NodeApiServer"]
 
@@ -58,9 +60,11 @@ class NodeApiServer:
         port: int,
         node_version: str = "unknown",
         metrics: ExecutorMetrics | None = None,
+        chain: ChainAvailability | None = None,
     ) -> None:
         self._executor = executor
         self._metrics = metrics
+        self._chain = chain
         self._host = host
         self._port = port
         self._node_version = node_version
@@ -104,19 +108,26 @@ class NodeApiServer:
     async def _version(self, _: web.Request) -> web.Response:
         return web.json_response({"node_version": self._node_version})
 
+    def _statuses(self) -> list[ServiceStatus]:
+        """The AVS performers, then the chain endpoint when the executor reads one."""
+        statuses = self._executor.services()
+        if self._chain is not None:
+            statuses.append(self._chain.status())
+        return statuses
+
     async def _health(self, _: web.Request) -> web.Response:
-        return web.Response(status=_HEALTH_CODES[node_health(self._executor.services())])
+        return web.Response(status=_HEALTH_CODES[node_health(self._statuses())])
 
     async def _services(self, _: web.Request) -> web.Response:
         services = [
             {"id": s.id, "name": s.name, "description": s.description, "status": s.state.value}
-            for s in self._executor.services()
+            for s in self._statuses()
         ]
         return web.json_response({"services": services})
 
     async def _service_health(self, request: web.Request) -> web.Response:
         wanted = request.match_info["id"].lower()
-        for service in self._executor.services():
+        for service in self._statuses():
             if service.id == wanted:
                 return web.Response(status=200 if service.state is ServiceState.UP else 503)
         return web.json_response({"message": "service not found"}, status=404)

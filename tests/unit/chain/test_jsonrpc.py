@@ -236,7 +236,7 @@ def test_the_client_repr_shows_no_credentials() -> None:
 async def test_observers_see_each_request_with_its_method_time_and_outcome(
     node: ScriptedNode,
 ) -> None:
-    seen: list[tuple[str, float, bool]] = []
+    seen: list[tuple[str, float, str]] = []
     client = JsonRpcClient(node.url(), timeout=2)
     client.observers.append(lambda method, seconds, ok: seen.append((method, seconds, ok)))
     try:
@@ -247,7 +247,10 @@ async def test_observers_see_each_request_with_its_method_time_and_outcome(
             await client.eth_call("0x" + "11" * 20, b"", block=5, what="X.f")
     finally:
         await client.aclose()
-    assert [(m, ok) for m, _, ok in seen] == [("eth_chainId", True), ("eth_call", False)]
+    assert [(m, outcome) for m, _, outcome in seen] == [
+        ("eth_chainId", "ok"),
+        ("eth_call", "error"),
+    ]
     assert all(0 <= seconds < 2 for _, seconds, _ in seen)
 
 
