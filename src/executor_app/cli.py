@@ -28,10 +28,6 @@ EXIT_CONFIG = 2
 log = logging.getLogger("executor_app")
 
 
-def _version() -> str:
-    return executor_version()
-
-
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="executor",
@@ -39,7 +35,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Environment: EXECUTOR_CONFIG_PATH (instead of --config), EXECUTOR_GRPC_PORT, "
         "EXECUTOR_BLS_KEYSTORE_PASSWORD.",
     )
-    parser.add_argument("--version", action="version", version=f"executor {_version()}")
+    parser.add_argument("--version", action="version", version=f"executor {executor_version()}")
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="run the executor")
@@ -94,7 +90,7 @@ async def _serve(config: ExecutorConfig, host: str, port: int | None) -> int:
     app = await build_executor(config, host=host, port=port)
     starting: dict[str, object] = {
         "executorInstance": app.instance_id,
-        "version": _version(),
+        "version": executor_version(),
         "bn254Backend": bn254.backend(),
         "acceptsG2": app.executor.accepts_g2,
     }
@@ -149,7 +145,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     """Entry point of the console script."""
     args = _parser().parse_args(argv)
     if args.command == "version":
-        print(f"executor {_version()}")
+        print(f"executor {executor_version()}")
         return
     if args.command == "keys":
         sys.exit(run_keys_command(args))

@@ -41,17 +41,10 @@ from tests.docker_support import (
     require_example_image,
     track_instance,
 )
-from tests.vectors import load_vector
+from tests.e2e.signed_tasks import AGGREGATOR, AGGREGATOR_SECRET, AVS, SUBMIT
 
 pytestmark = pytest.mark.docker
 
-AVS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-AGGREGATOR = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-AGGREGATOR_SECRET = next(
-    int(k["sk_hex"], 16)
-    for k in load_vector("bn254_keys.json")["keys"]
-    if k["name"] == "ponos-aggregator"
-)
 CLIENTS = 64
 LOAD_BEFORE_SIGNAL = 2.0
 TASK_DELAY_MS = 150
@@ -63,7 +56,6 @@ PROMPT_REFUSAL = 1.0
 SHUTDOWN_REFUSAL = "not accepting tasks"
 RACE = 0.1
 """gRPC's shutdown cancels unmatched calls at once: shorter than any admitted task can take."""
-SUBMIT = "/eigenlayer.hourglass.v1.ExecutorService/SubmitTask"
 
 
 @attrs.frozen
