@@ -92,7 +92,7 @@ class AvsPerformer:
     @property
     def configured_release(self) -> Release:
         """The image and variables the config gives this AVS."""
-        return Release(self.settings.image, self.settings.env)
+        return Release(self.settings.image, self.settings.env, self.settings.env_references)
 
     async def start(self, release: Release | None = None, adoption: Adoption | None = None) -> None:
         """Take over the container an earlier run left (`adoption`), or deploy `release` (the

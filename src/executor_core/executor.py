@@ -418,7 +418,11 @@ class Executor:
             performer = self._add_unlisted(avs_address, image)
         deployment_id = f"deployment-{avs_address.value}-{self._deps.ids.new_id()}"
         try:
-            release = Release(image, merged(performer.settings.env, requested))
+            release = Release(
+                image,
+                merged(performer.settings.env, requested),
+                performer.settings.env_references,
+            )
             performer_id = await performer.deploy(release, deployment_id)
         except BaseException:
             if created and performer.empty:

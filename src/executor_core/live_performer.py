@@ -153,6 +153,7 @@ class PerformerLauncher:
             network=deps.network,
             env=release.env,
             hardening=self._hardening,
+            env_references=release.env_references,
         )
         container = await deps.runtime.start_container(spec)
         return LivePerformer(performer_id, container, deps.connector.connect(container.endpoint))

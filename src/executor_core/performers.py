@@ -94,6 +94,47 @@ Env = tuple[tuple[str, str], ...]
 secrets, so every attribute holding one is left out of reprs."""
 
 
+class EnvSource(enum.Enum):
+    """Where Kubernetes reads a referenced variable's value from, spelt as upstream's config."""
+
+    SECRET = "secretKeyRef"
+    CONFIG_MAP = "configMapKeyRef"
+
+
+_OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+_OBJECT_KEY = re.compile(r"[-._A-Za-z0-9]{1,253}")
+_ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,255}")
+
+
+def _check_env_name(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not _ENV_NAME.fullmatch(value):
+        raise ValueError(f"{attribute.name}: must be an environment variable name")
+
+
+def _check_object_name(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not _OBJECT_NAME.fullmatch(value):
+        raise ValueError(
+            f"{attribute.name}: must be a Kubernetes object name (lower-case letters, digits, "
+            f"'-' and '.', at most 253): {quoted(value)}"
+        )
+
+
+def _check_object_key(_: object, attribute: attrs.Attribute[str], value: str) -> None:
+    if not _OBJECT_KEY.fullmatch(value):
+        raise ValueError(f"{attribute.name}: must be a Secret or ConfigMap key: {quoted(value)}")
+
+
+@attrs.frozen
+class EnvReference:
+    """A performer variable whose value Kubernetes reads from a key of a Secret or ConfigMap
+    when it starts the pod, so the value never passes through the executor."""
+
+    name: str = attrs.field(validator=_check_env_name)
+    source: EnvSource
+    object_name: str = attrs.field(validator=_check_object_name)
+    key: str = attrs.field(validator=_check_object_key)
+
+
 @attrs.frozen
 class Release:
     """What one deployment deploys: the image, and the environment its containers get.
@@ -104,6 +145,8 @@ class Release:
 
     image: PerformerImage
     env: Env = attrs.field(default=(), repr=False)
+    env_references: tuple[EnvReference, ...] = ()
+    """Variables Kubernetes fills in from Secrets and ConfigMaps (Kubernetes mode only)."""
 
 
 LINUX_CAPABILITIES = frozenset(
@@ -190,6 +233,9 @@ class ContainerSpec:
     """Environment variables of the performer, in order (values may be secrets)."""
     hardening: ContainerHardening = attrs.field(factory=ContainerHardening)
     """Privileges, limits and log rotation of the container."""
+    env_references: tuple[EnvReference, ...] = ()
+    """Variables the orchestrator fills in from its Secrets and ConfigMaps; a runtime without
+    such objects refuses a spec that has any."""
 
 
 @attrs.frozen

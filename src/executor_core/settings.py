@@ -7,7 +7,7 @@ from collections.abc import Iterable
 import attrs
 
 from executor_core.addresses import AvsAddress
-from executor_core.performers import ContainerHardening, Env, PerformerImage
+from executor_core.performers import ContainerHardening, Env, EnvReference, PerformerImage
 
 
 @attrs.frozen
@@ -97,6 +97,8 @@ class AvsSettings:
     env: Env = attrs.field(default=(), repr=False)
     """The configured environment variables of the AVS's performers; a deployment's own
     variables replace those of the same name (`performer_env.merged`)."""
+    env_references: tuple[EnvReference, ...] = ()
+    """Configured variables Kubernetes fills in from Secrets and ConfigMaps."""
     accepts_g1: bool = True
     """Serve first-generation (version 0) tasks, whose aggregator signature is replayable."""
     container: ContainerHardening = attrs.field(factory=ContainerHardening)

@@ -12,19 +12,9 @@
       the socket, TimeoutError
     any other aiohttp.ClientError                ContainerRuntimeError
 
-A pull passes `pull_failure` as both `not_found` and `failed`, because Docker 20.10 answers a pull
-with 404 or 500 (or an error inside the progress stream) and only the message tells why::
-
-    message contains (case-insensitive)           core
-    connection refused, dial tcp, no such host,   RegistryUnavailable
-      i/o timeout, tls handshake timeout, no
-      route to host, network is unreachable,
-      connection reset by peer
-    manifest unknown, not found, repository does  ImageNotFound
-      not exist, pull access denied, name unknown
-    anything else                                 ContainerRuntimeError
-
-Unreachable is checked first: "dial tcp: lookup x: no such host" must not read as "not found".
+A pull passes `pull_failure` (executor_adapters.image_pulls) as both `not_found` and `failed`,
+because Docker 20.10 answers a pull with 404 or 500 (or an error inside the progress stream) and
+only the message tells why.
 """
 
 from __future__ import annotations
@@ -35,35 +25,13 @@ from contextlib import contextmanager
 import aiohttp
 from aiodocker.exceptions import DockerContextError, DockerError
 
-from executor_core.errors import (
-    ContainerRuntimeError,
-    ImageNotFound,
-    RegistryUnavailable,
-    RuntimeUnavailable,
-)
+from executor_adapters.image_pulls import pull_failure
+from executor_core.errors import ContainerRuntimeError, RuntimeUnavailable
 
 __all__ = ["ErrorFactory", "NetworkNotFound", "pull_failure", "translate_errors"]
 
 # aiodocker turns a failed HTTP connection to the engine into DockerError(900, ...).
 _ENGINE_UNREACHABLE = 900
-
-_REGISTRY_UNREACHABLE = (
-    "connection refused",
-    "dial tcp",
-    "no such host",
-    "i/o timeout",
-    "tls handshake timeout",
-    "no route to host",
-    "network is unreachable",
-    "connection reset by peer",
-)
-_IMAGE_UNKNOWN = (
-    "manifest unknown",
-    "not found",
-    "repository does not exist",
-    "pull access denied",
-    "name unknown",
-)
 
 ErrorFactory = Callable[[str], ContainerRuntimeError]
 """Makes the core error for a message: an error class, or a function such as `pull_failure`."""
@@ -71,16 +39,6 @@ ErrorFactory = Callable[[str], ContainerRuntimeError]
 
 class NetworkNotFound(ContainerRuntimeError):
     """A network is gone; private to this adapter, where only `remove_network` expects it."""
-
-
-def pull_failure(message: str) -> ContainerRuntimeError:
-    """Tell from the engine's message why a pull failed (see the table above)."""
-    lowered = message.lower()
-    if any(marker in lowered for marker in _REGISTRY_UNREACHABLE):
-        return RegistryUnavailable(message)
-    if any(marker in lowered for marker in _IMAGE_UNKNOWN):
-        return ImageNotFound(message)
-    return ContainerRuntimeError(message)
 
 
 @contextmanager

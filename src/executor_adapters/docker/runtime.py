@@ -214,6 +214,12 @@ class AiodockerContainerRuntime:
         repository digest of the image the container was created from (by image id, so a tag
         that moved meanwhile cannot mislead it).
         """
+        if spec.env_references:
+            names = ", ".join(reference.name for reference in spec.env_references)
+            raise ContainerStartFailed(
+                f"{spec.name}: {names} read Kubernetes Secrets or ConfigMaps, which Docker has "
+                "not; they need deploymentMode kubernetes"
+            )
         docker = self._client()
         await self._ensure_image(docker, spec.image.reference)
         relay_image = None
