@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 CONFIG ?= examples/config/executor.yaml
 PACKAGES := src/executor_core src/executor_adapters src/executor_app src/hourglass_performer
 
-.PHONY: setup env image demo test test-unit lint proto
+.PHONY: setup env image k8s demo test test-unit lint proto
 
 setup:  ## .venv with the project and its dev tools, the native BN254 library, anvil and solc
 	bash scripts/setup-python.sh
@@ -14,13 +14,16 @@ setup:  ## .venv with the project and its dev tools, the native BN254 library, a
 env:  ## Docker engine, debootstrap and registry; start dockerd
 	bash scripts/setup-env.sh
 
+k8s: env  ## CNI plugins, the Kubernetes control plane, kubelet and etcd built from the Go module proxy (cached)
+	bash scripts/setup-k8s.sh
+
 image: env setup  ## base image and example performer image (cached)
 	PYTHON=$(PY) bash examples/performer/build-image.sh
 
 demo: setup image  ## run the executor on the example AVS and send it a few tasks
 	$(PY) scripts/demo.py --config $(CONFIG)
 
-test: setup image  ## the whole suite against real Docker, then lint
+test: setup image k8s  ## the whole suite against real Docker and a local Kubernetes cluster, then lint
 	$(PY) -m pytest -q -p no:cacheprovider
 	$(MAKE) --no-print-directory lint
 

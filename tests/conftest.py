@@ -16,7 +16,7 @@ from tests.docker_support import (
 )
 from tests.registry_support import LocalRegistry, running_registry
 
-pytest_plugins = ("tests.chain_fixtures",)
+pytest_plugins = ("tests.chain_fixtures", "tests.kubernetes_fixtures")
 
 
 @pytest.fixture(scope="session")
