@@ -40,7 +40,12 @@ from executor_core.g2_rules import G2Admission, G2Rules
 from executor_core.live_performer import PerformerDeps
 from executor_core.management_auth import ManagementAuthenticator
 from executor_core.node_status import ServiceStatus, service_statuses
-from executor_core.performer_env import RequestedEnv, merged, resolve
+from executor_core.performer_env import (
+    RequestedEnv,
+    merged_with_references,
+    references,
+    resolve,
+)
 from executor_core.performers import PerformerId, PerformerImage, PerformerView, Release
 from executor_core.ports import DeploymentStore, ResultSigner
 from executor_core.reconciler import Reconciler
@@ -397,7 +402,8 @@ class Executor:
         """Deploy an image blue-green for the AVS; an AVS not served yet gets a new slot.
 
         The new performer gets the AVS's configured variables, those `env` names replaced by
-        its values, and the other `env` variables after them (`performer_env.merged`); it keeps
+        its values, and the other `env` variables after them (`performer_env.merged`; in
+        Kubernetes mode, with the Secret and ConfigMap references among them); it keeps
         them when its container is recreated, and a rollback to the performer it replaces
         brings back that performer's variables.
         """
@@ -417,12 +423,14 @@ class Executor:
         if performer is None:
             performer = self._add_unlisted(avs_address, image)
         deployment_id = f"deployment-{avs_address.value}-{self._deps.ids.new_id()}"
+        env_values, env_references = merged_with_references(
+            performer.settings.env,
+            performer.settings.env_references,
+            requested,
+            references(env),
+        )
         try:
-            release = Release(
-                image,
-                merged(performer.settings.env, requested),
-                performer.settings.env_references,
-            )
+            release = Release(image, env_values, env_references)
             performer_id = await performer.deploy(release, deployment_id)
         except BaseException:
             if created and performer.empty:

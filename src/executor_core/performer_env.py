@@ -5,7 +5,10 @@ the request's variables of the same name replacing them, and the request's other
 after them (`merged`). A request variable either carries its value or names a variable of the
 executor's own environment to copy (`value_from_env`); copying one is allowed only for the
 names on `management.allowedValueFromEnv`, since whoever deploys an image could otherwise read
-every secret the executor holds (reference §8 item 15).
+every secret the executor holds (reference §8 item 15). In Kubernetes mode a variable may
+instead be a `reference` to a Secret's or ConfigMap's key, which Kubernetes reads when it starts
+the pod; a requested variable replaces the configured one of its name whatever the kind of
+either (`merged_with_references`).
 
 Limits of one request, so that a request cannot make a container the kernel cannot exec (Linux
 takes at most 128 KiB per variable and about 2 MiB in all) nor one the engine must carry for
@@ -27,7 +30,7 @@ from collections.abc import Mapping, Sequence
 import attrs
 
 from executor_core.errors import ExecutorVariableUnset, InvalidArgument, ManagementRefused
-from executor_core.performers import Env
+from executor_core.performers import Env, EnvReference
 
 __all__ = [
     "ENV_NAME",
@@ -39,7 +42,9 @@ __all__ = [
     "RequestedEnv",
     "check_requested",
     "merged",
+    "merged_with_references",
     "name_problem",
+    "references",
     "resolve",
 ]
 
@@ -93,19 +98,27 @@ def _check_value(_: object, attribute: attrs.Attribute[str], value: str) -> None
 
 @attrs.frozen
 class RequestedEnv:
-    """One variable a deployment asks for: its value, or the executor variable to copy.
+    """One variable a deployment asks for: its value, the executor variable to copy, or the
+    Secret or ConfigMap key Kubernetes fills it from.
 
-    Neither gives the empty value (`NAME=`), as upstream does.
+    None of them gives the empty value (`NAME=`), as upstream does.
     """
 
     name: str = attrs.field(validator=_check_name)
     value: str = attrs.field(default="", validator=_check_value, repr=False)
     value_from_env: str = attrs.field(default="", validator=_check_source)
     """The name of a variable of the executor's environment whose value the performer gets."""
+    reference: EnvReference | None = None
+    """Kubernetes mode: where Kubernetes reads the value from; its name is `name`."""
 
     def __attrs_post_init__(self) -> None:
         if self.value and self.value_from_env:
             raise EnvProblem("", "give at most one of value, value_from_env")
+        if self.reference is not None:
+            if self.value or self.value_from_env:
+                raise EnvProblem("", "a reference cannot be combined with value or value_from_env")
+            if self.reference.name != self.name:
+                raise EnvProblem("reference", f"must be a reference for {self.name}")
 
 
 def check_requested(env: Sequence[RequestedEnv]) -> None:
@@ -136,7 +149,8 @@ def check_requested(env: Sequence[RequestedEnv]) -> None:
 def resolve(
     env: Sequence[RequestedEnv], *, allowed: frozenset[str], environment: Mapping[str, str]
 ) -> Env:
-    """The request's variables with their values, copied ones read from `environment`.
+    """The request's variables with their values, copied ones read from `environment`; the
+    references are `references`'s.
 
     Every copy is checked against `allowed` before any variable is read, so a refused request
     tells nothing about the executor's environment.
@@ -156,6 +170,8 @@ def resolve(
             )
     resolved: list[tuple[str, str]] = []
     for index, entry in enumerate(env):
+        if entry.reference is not None:
+            continue
         source = entry.value_from_env
         value = environment.get(source) if source else entry.value
         if value is None:
@@ -173,3 +189,29 @@ def merged(base: Env, overrides: Env) -> Env:
     replacing = dict(overrides)
     kept = tuple((name, replacing.pop(name, value)) for name, value in base)
     return kept + tuple((name, value) for name, value in overrides if name in replacing)
+
+
+def references(env: Sequence[RequestedEnv]) -> tuple[EnvReference, ...]:
+    """The request's variables that Kubernetes fills in, in their order."""
+    return tuple(entry.reference for entry in env if entry.reference is not None)
+
+
+def merged_with_references(
+    base: Env,
+    base_references: Sequence[EnvReference],
+    overrides: Env,
+    override_references: Sequence[EnvReference],
+) -> tuple[Env, tuple[EnvReference, ...]]:
+    """The configured variables (`base`, `base_references`) with a deployment's over them: a
+    requested variable replaces the configured one of its name, whether either is a value or
+    a reference, in its place; the other requested ones follow, each kind in its order."""
+    referenced = {reference.name for reference in override_references}
+    env = tuple((name, value) for name, value in merged(base, overrides) if name not in referenced)
+    valued = {name for name, _ in overrides}
+    replacing = {reference.name: reference for reference in override_references}
+    kept = tuple(
+        replacing.pop(reference.name, reference)
+        for reference in base_references
+        if reference.name not in valued
+    )
+    return env, kept + tuple(r for r in override_references if r.name in replacing)

@@ -11,9 +11,10 @@ import grpc
 import pytest
 
 from executor_adapters.config import ManagementConfig
+from executor_adapters.grpc.executor_service import KubernetesDeploys
 from executor_adapters.grpc.server import ExecutorServer
 from executor_adapters.memory import InMemoryContainerRuntime
-from executor_core.performers import PerformerImage
+from executor_core.performers import EnvReference, EnvSource, PerformerImage
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.unit.core.conftest import AVS, Harness
 
@@ -56,8 +57,7 @@ class Served:
         return self.harness.runtime.containers[container_id].spec.env
 
 
-@pytest.fixture
-async def served() -> AsyncIterator[Served]:
+async def serve(kubernetes: KubernetesDeploys | None) -> AsyncIterator[Served]:
     harness = Harness()
     harness.runtime = InMemoryContainerRuntime(repo_digests={TAGGED.reference: REGISTRY_DIGEST})
     harness.environ.update({"AVS_API_KEY": "k-123", "OPERATOR_SECRET": "never"})
@@ -66,7 +66,9 @@ async def served() -> AsyncIterator[Served]:
         harness.settings(image=TAGGED, env=(("LOG_LEVEL", "info"),)), management=management
     )
     await executor.start()
-    server = ExecutorServer(executor, host="127.0.0.1", port=0, management_port=None)
+    server = ExecutorServer(
+        executor, host="127.0.0.1", port=0, management_port=None, kubernetes=kubernetes
+    )
     port = await server.start()
     result = Served(harness, server, port)
     try:
@@ -75,6 +77,19 @@ async def served() -> AsyncIterator[Served]:
         await result.channel.close()
         await server.stop(0)
         await executor.shutdown(0)
+
+
+@pytest.fixture
+async def served() -> AsyncIterator[Served]:
+    async for result in serve(None):
+        yield result
+
+
+@pytest.fixture
+async def on_kubernetes() -> AsyncIterator[Served]:
+    """The same, as an executor in Kubernetes mode whose AVS has service account `avs-sa`."""
+    async for result in serve(KubernetesDeploys({AVS.value: "avs-sa"})):
+        yield result
 
 
 async def status(call: Any) -> tuple[grpc.StatusCode, str]:
@@ -139,13 +154,14 @@ async def test_deploy_artifact_env_reaches_the_container_merged_with_the_avs_var
             [pb.PerformerEnv(name="A", kubernetes_env=pb.KubernetesEnv())],
             {},
             grpc.StatusCode.INVALID_ARGUMENT,
-            "env[0].kubernetes_env: Kubernetes mode is not supported",
+            "env[0].kubernetes_env: needs deploymentMode kubernetes; this executor runs "
+            "performers on Docker",
         ),
         (
             [],
             {"kubernetes": pb.KubernetesConfig(service_account_name="avs")},
             grpc.StatusCode.INVALID_ARGUMENT,
-            "kubernetes: Kubernetes mode is not supported",
+            "kubernetes: needs deploymentMode kubernetes; this executor runs performers on Docker",
         ),
         (
             [
@@ -191,3 +207,50 @@ async def test_list_performers_shows_the_registry_digest_of_an_image_deployed_by
         "v1",
     )
     assert (g2.artifact_digest, g2.artifact_tag) == (REGISTRY_DIGEST, "v1")
+
+
+def secret_env(name: str, secret: str, key: str) -> pb.PerformerEnv:
+    reference = pb.SecretKeyRef(name=secret, key=key)
+    return pb.PerformerEnv(
+        name=name, kubernetes_env=pb.KubernetesEnv(value_from=pb.EnvValueFrom(reference))
+    )
+
+
+async def test_in_kubernetes_mode_a_kubernetes_env_reaches_the_pod_as_a_reference(
+    on_kubernetes: Served,
+) -> None:
+    reply = await on_kubernetes.deploy(
+        pb.PerformerEnv(name="MODE", value="fast"),
+        secret_env("LOG_LEVEL", "avs-secrets", "log-level"),
+        kubernetes=pb.KubernetesConfig(service_account_name="avs-sa"),
+    )
+    assert reply.success
+    [performer] = await on_kubernetes.performers(G2)
+    spec = on_kubernetes.harness.runtime.containers[performer.container_id].spec
+    assert spec.env == (("MODE", "fast"),)  # the configured LOG_LEVEL is replaced by the secret's
+    assert spec.env_references == (
+        EnvReference("LOG_LEVEL", EnvSource.SECRET, "avs-secrets", "log-level"),
+    )
+
+
+@pytest.mark.parametrize(
+    ("env", "fields", "start"),
+    [
+        ([secret_env("S", "Avs_Secrets", "k")], {},
+         "env[0].kubernetes_env.value_from.secret_key_ref.name: must be a Kubernetes object name"),
+        ([pb.PerformerEnv(name="S", kubernetes_env=pb.KubernetesEnv())], {},
+         "env[0].kubernetes_env.value_from: is required"),
+        ([], {"kubernetes": pb.KubernetesConfig(service_account_name="other")},
+         "kubernetes.service_account_name: a deployment cannot choose the pods' service account "
+         "('other'); set avsPerformers[].kubernetes.serviceAccountName in the config (this AVS "
+         "has 'avs-sa')"),
+    ],
+)  # fmt: skip
+async def test_in_kubernetes_mode_a_refused_request_names_its_field(
+    on_kubernetes: Served, env: list[pb.PerformerEnv], fields: dict[str, Any], start: str
+) -> None:
+    before = await on_kubernetes.performers(G2)
+    got, details = await status(on_kubernetes.deploy(*env, **fields))
+    assert got is grpc.StatusCode.INVALID_ARGUMENT
+    assert details.startswith(start)
+    assert await on_kubernetes.performers(G2) == before

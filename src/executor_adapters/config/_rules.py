@@ -6,8 +6,21 @@ operator should fix a file in one pass.
 
 from __future__ import annotations
 
-from executor_adapters.config.schema import ExecutorConfig, IgnoredKey, SigningCurve
+from collections.abc import Set
 
+from executor_adapters.config.schema import (
+    DOCKER,
+    KUBERNETES,
+    OBJECT_NAME,
+    ExecutorConfig,
+    IgnoredKey,
+    SigningCurve,
+)
+
+_LOGS_PER_NODE = (
+    "Kubernetes rotates container logs per node (the kubelet's containerLogMaxSize and "
+    "containerLogMaxFiles), not per pod"
+)
 _NEEDED_KEY = {
     SigningCurve.BN254: "operator.signingKeys.bls",
     SigningCurve.BLS381: "operator.signingKeys.bls381 (or .bls)",
@@ -24,13 +37,30 @@ def problems(config: ExecutorConfig) -> list[str]:
         *_management_problems(config),
         *_network_problems(config),
         *_storage_problems(config),
+        *_mode_problems(config),
     ]
 
 
-def ignored_values(config: ExecutorConfig) -> list[IgnoredKey]:
-    """Keys whose value, rather than presence, has no effect here."""
-    ignored = []
-    if config.performer_network_relay_image is not None and not config.performer_network_internal:
+_PER_NODE = {
+    "pidsLimit": "Kubernetes limits processes per node (the kubelet's podPidsLimit), not per pod",
+    "logMaxSize": _LOGS_PER_NODE,
+    "logMaxFile": _LOGS_PER_NODE,
+}
+"""`container` keys Kubernetes mode cannot apply to one pod, and why."""
+
+
+def ignored_values(config: ExecutorConfig, written: Set[str] = frozenset()) -> list[IgnoredKey]:
+    """Keys whose value, or whose effect in this file's deployment mode, is none here.
+
+    `written` holds the paths of the keys the file gave (`Spelled.given`), for keys that have
+    no effect in this mode whatever their value.
+    """
+    ignored = _mode_ignored(config, written)
+    if config.deployment_mode == KUBERNETES:
+        if config.performer_network_relay_image is not None:
+            reason = "in Kubernetes mode the performer network is a NetworkPolicy, with no relays"
+            ignored.append(IgnoredKey(path="performerNetworkRelayImage", reason=reason))
+    elif config.performer_network_relay_image is not None and not config.performer_network_internal:
         reason = "only an internal performer network (performerNetworkInternal: true) has relays"
         ignored.append(IgnoredKey(path="performerNetworkRelayImage", reason=reason))
     management = config.management
@@ -47,6 +77,75 @@ def ignored_values(config: ExecutorConfig) -> list[IgnoredKey]:
             if given:
                 ignored.append(IgnoredKey(path=f"management.{key}", reason=reason))
     return ignored
+
+
+def _mode_ignored(config: ExecutorConfig, written: Set[str]) -> list[IgnoredKey]:
+    """Docker mode ignores the Kubernetes blocks; Kubernetes mode what it sets per node."""
+    ignored = []
+    if config.deployment_mode == DOCKER:
+        if config.kubernetes is not None:
+            reason = (
+                "no avsPerformers entry has deploymentMode kubernetes: performers run on Docker"
+            )
+            ignored.append(IgnoredKey(path="kubernetes", reason=reason))
+        ignored += [
+            IgnoredKey(
+                path=f"avsPerformers[{index}].kubernetes",
+                reason="this AVS runs on Docker (deploymentMode docker)",
+            )
+            for index, entry in enumerate(config.avs_performers)
+            if entry.kubernetes is not None
+        ]
+        return ignored
+    for index in range(len(config.avs_performers)):
+        for key, reason in _PER_NODE.items():
+            path = f"avsPerformers[{index}].container.{key}"
+            if path in written:
+                ignored.append(IgnoredKey(path=path, reason=reason))
+    if "deployment.pullTimeout" in written:
+        reason = "in Kubernetes mode the node pulls the image as the pod starts, within timeout"
+        ignored.append(IgnoredKey(path="deployment.pullTimeout", reason=reason))
+    cluster = config.kubernetes
+    if cluster is not None and cluster.in_cluster and cluster.kube_config_path:
+        reason = "kubernetes.inCluster is true: the executor uses its own pod's service account"
+        ignored.append(IgnoredKey(path="kubernetes.kubeConfigPath", reason=reason))
+    return ignored
+
+
+def _mode_problems(config: ExecutorConfig) -> list[str]:
+    """One mode per executor; what each mode cannot do is refused where it is written."""
+    entries = config.avs_performers
+    found = [
+        f"avsPerformers[{index}].deploymentMode: {entry.deployment_mode} while "
+        f"avsPerformers[0] is {entries[0].deployment_mode}: one executor runs all its "
+        "performers in one mode; run a second executor for the other"
+        for index, entry in enumerate(entries)
+        if entry.deployment_mode != entries[0].deployment_mode
+    ]
+    for index, entry in enumerate(entries):
+        where = f"avsPerformers[{index}]"
+        if entry.deployment_mode == DOCKER:
+            found += [
+                f"{where}.envs[{number}].kubernetesEnv: needs deploymentMode kubernetes; this "
+                "AVS runs on Docker, which has no Secrets or ConfigMaps (give value or "
+                "valueFromEnv)"
+                for number, env in enumerate(entry.envs)
+                if env.kubernetes_env is not None
+            ]
+            continue
+        user, _, group = entry.container.user.partition(":")
+        if user and not (user.isascii() and user.isdigit() and (not group or group.isdigit())):
+            found.append(
+                f"{where}.container.user: must be a numeric uid[:gid] in Kubernetes mode, which "
+                f"takes no user names (runAsUser, runAsGroup), not {entry.container.user!r}"
+            )
+    name = config.performer_network_name
+    if config.deployment_mode == KUBERNETES and name and not OBJECT_NAME.fullmatch(name):
+        found.append(
+            "performerNetworkName: in Kubernetes mode it names a NetworkPolicy, so it must be "
+            "lower-case letters, digits, '-' and '.' (at most 253)"
+        )
+    return found
 
 
 def _performer_problems(config: ExecutorConfig) -> list[str]:
@@ -95,7 +194,8 @@ def _key_problems(config: ExecutorConfig) -> list[str]:
 
 
 def _network_problems(config: ExecutorConfig) -> list[str]:
-    """An internal performer network needs a name, and a relay image to reach its performers."""
+    """An internal performer network needs a name, and on Docker a relay image to reach its
+    performers (Kubernetes reaches them by Service or port-forward)."""
     if not config.performer_network_internal:
         return []
     found = []
@@ -103,7 +203,7 @@ def _network_problems(config: ExecutorConfig) -> list[str]:
         found.append(
             "performerNetworkInternal: needs performerNetworkName, the network to make internal"
         )
-    if config.performer_network_relay_image is None:
+    if config.performer_network_relay_image is None and config.deployment_mode == DOCKER:
         found.append(
             "performerNetworkRelayImage: required with performerNetworkInternal: true; Docker "
             "publishes no port of a container on an internal network, so a relay in this image "

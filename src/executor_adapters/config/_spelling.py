@@ -5,7 +5,8 @@ tests use the camelCase tags; files in the wild use both. Matching every key of 
 case-insensitively, plus the few struct names that differ from the tag (`_written.ALIASES`),
 accepts both, and structuring then sees one spelling, so its error paths are canonical.
 Unknown keys are left as written for the structuring pass to report. The walk also notes each
-key accepted without effect, with its path, since only here is the path known.
+key accepted without effect, with its path, since only here is the path known, and the path of
+every key given, for the rules about keys whose effect depends on others (`_rules`).
 """
 
 from __future__ import annotations
@@ -25,13 +26,15 @@ class Spelled:
     document: Any
     problems: tuple[str, ...]
     ignored: tuple[IgnoredKey, ...]
+    given: frozenset[str] = frozenset()
+    """The canonical path of every known key given a value (not null)."""
 
 
 def canonical_keys(document: Any) -> Spelled:
     """Return `document` (a parsed config) with every known key spelt canonically."""
     walk = _Walk()
     result = walk.value(document, ExecutorConfig, "", quiet=False)
-    return Spelled(result, tuple(walk.problems), tuple(walk.ignored))
+    return Spelled(result, tuple(walk.problems), tuple(walk.ignored), frozenset(walk.given))
 
 
 def _join(path: str, key: str) -> str:
@@ -42,6 +45,7 @@ class _Walk:
     def __init__(self) -> None:
         self.problems: list[str] = []
         self.ignored: list[IgnoredKey] = []
+        self.given: set[str] = set()
 
     def value(self, value: Any, shape: Shape, path: str, *, quiet: bool) -> Any:
         """Rewrite `value` written in `shape`; `quiet` inside a key that is itself ignored."""
@@ -72,6 +76,8 @@ class _Walk:
                 )
                 continue
             written[canonical] = key
+            if item is not None:
+                self.given.add(where)
             ignored = canonical in unused and item is not None
             if ignored and not quiet:
                 self.ignored.append(IgnoredKey(path=where, reason=unused[canonical].reason))

@@ -10,6 +10,7 @@ still reported, and then dropped. cattrs' detailed validation collects all failu
 
 from __future__ import annotations
 
+import ipaddress
 import math
 import re
 import types
@@ -36,10 +37,13 @@ from executor_adapters.config._written import (
     UNUSED,
     EnvBlock,
     ImageBlock,
+    KeyRefBlock,
+    KubernetesEnvBlock,
     camel,
     file_key,
 )
 from executor_adapters.config.schema import (
+    ENDPOINT_PROBLEM,
     PUBLIC_KEY_PROBLEM,
     BlsKeyConfig,
     ContainerConfig,
@@ -48,10 +52,13 @@ from executor_adapters.config.schema import (
     L1ChainConfig,
     LogFormat,
     LogLevel,
+    PerformerEndpoint,
+    PerformerKubernetesConfig,
+    ResourcesConfig,
     SigningCurve,
 )
 from executor_core.addresses import Address, AvsAddress
-from executor_core.performers import PerformerImage
+from executor_core.performers import Endpoint, EnvReference, EnvSource, PerformerImage
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|ms|s|m|h)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1.0, "m": 60.0, "h": 3600.0}
@@ -62,6 +69,10 @@ _DECIMAL = re.compile(r"[0-9]+")
 _SIZE = re.compile(r"(\d+(?:\.\d+)?|\.\d+)\s*([kmgt]?)(?:i?b)?", re.IGNORECASE)
 _SIZE_UNIT = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4}
 _SIZE_PROBLEM = "must be a size: bytes as an integer, or text such as 512m or 1g (1024-based)"
+_ENDPOINT = re.compile(r"(?:\[([0-9A-Fa-f:.]+)\]|([A-Za-z0-9.-]+)):([0-9]{1,5})")
+_HOST_LABEL = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9]{0,61}[A-Za-z0-9])?")
+_REFERENCE_KEYS = {"object_name": "name", "key": "key"}
+"""The key of `secretKeyRef`/`configMapKeyRef` each EnvReference attribute comes from."""
 
 Hook = Callable[[Any, Any], Any]
 
@@ -148,11 +159,45 @@ def _chain_id(value: object, _: object) -> object:
     raise ValueError("must be a chain ID: an integer, or decimal digits in quotes")
 
 
+def _env_reference(name: str, block: KubernetesEnvBlock) -> EnvReference:
+    """An entry's `kubernetesEnv`: exactly one of a Secret's or a ConfigMap's key."""
+    here = "kubernetesEnv.valueFrom"
+    if block.value_from is None:
+        raise Problem(here, "required: a secretKeyRef or a configMapKeyRef")
+    given: list[tuple[str, EnvSource, KeyRefBlock]] = []
+    for key, source, ref in (
+        ("secretKeyRef", EnvSource.SECRET, block.value_from.secret_key_ref),
+        ("configMapKeyRef", EnvSource.CONFIG_MAP, block.value_from.config_map_key_ref),
+    ):
+        if ref is not None:
+            given.append((key, source, ref))
+    if len(given) != 1:
+        raise Problem(here, "give exactly one of secretKeyRef, configMapKeyRef")
+    key, source, ref = given[0]
+    missing = [field for field in ("name", "key") if not getattr(ref, field)]
+    if missing:
+        problems = [Problem(f"{here}.{key}.{field}", "required") for field in missing]
+        raise ExceptionGroup("kubernetesEnv problems", problems)
+    try:
+        return EnvReference(name=name, source=source, object_name=ref.name or "", key=ref.key or "")
+    except ValueError as exc:
+        attribute, _, problem = str(exc).partition(": ")  # core messages start with the field
+        if attribute == "name":
+            raise Problem("name", problem) from None
+        field = _REFERENCE_KEYS.get(attribute)
+        raise Problem(f"{here}.{key}.{field}" if field else here, problem or str(exc)) from None
+
+
 def _env_var(converter: Converter, environ: Mapping[str, str]) -> Hook:
     """Structure an `envs` entry, reading `valueFromEnv` from the executor's environment."""
 
     def hook(value: object, _: object) -> EnvVarConfig:
         block = converter.structure(value, EnvBlock)
+        if block.kubernetes_env is not None:
+            if block.value is not None or block.value_from_env is not None:
+                raise Problem("kubernetesEnv", "give one of value, valueFromEnv, kubernetesEnv")
+            reference = _env_reference(block.name, block.kubernetes_env)
+            return EnvVarConfig(name=block.name, kubernetes_env=reference)
         if block.value is not None and block.value_from_env is not None:
             raise Problem(None, "give at most one of value, valueFromEnv")
         source = block.value_from_env
@@ -206,12 +251,62 @@ def cpu_count(value: object, _: object = None) -> object:
     return float(value)
 
 
+def endpoint(value: object, _: object = None) -> Endpoint | None:
+    """Parse `host:port` (`[v6]:port` for an IPv6 address): a DNS name or IP, port 1-65535;
+    empty is none, as upstream's default."""
+    if value is None or value == "":
+        return None
+    match = _ENDPOINT.fullmatch(text_value(value))
+    if match is None:
+        raise ValueError(ENDPOINT_PROBLEM)
+    v6, name, port = match.groups()
+    if v6 is not None:
+        try:
+            ipaddress.IPv6Address(v6)
+        except ValueError:
+            raise ValueError(f"must be host:port: [{v6[:80]}] is not an IPv6 address") from None
+        host = v6
+    else:
+        host = name
+        if len(host) > 253 or not all(_HOST_LABEL.fullmatch(label) for label in host.split(".")):
+            raise ValueError(f"must be host:port: {host[:80]!r} is not a host name")
+    if not 1 <= int(port) <= 65535:
+        raise ValueError("must be host:port with a port between 1 and 65535")
+    return Endpoint(host, int(port))
+
+
+def _text_pairs(what: str, numbers: bool) -> Hook:
+    """A mapping of text to text, as `(key, value)` pairs in order; with `numbers`, a numeric
+    value (`cpu: 2`) is read as its text."""
+
+    def hook(value: object, _: object) -> tuple[tuple[str, str], ...]:
+        if not isinstance(value, dict):
+            raise ValueError(f"must be a mapping of {what}")
+        pairs = []
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{key!r}: keys must be text")
+            if numbers and isinstance(item, int | float) and not isinstance(item, bool):
+                item = str(item)
+            if not isinstance(item, str):
+                quote = "quote booleans" if numbers else "quote numbers and booleans"
+                raise ValueError(f"{key}: must be a string ({quote})")
+            pairs.append((key, item))
+        return tuple(pairs)
+
+    return hook
+
+
 _FIELD_HOOKS: dict[tuple[type, str], Hook] = {
     (L1ChainConfig, "chain_id"): _chain_id,
     (ContainerConfig, "memory"): byte_size,
     (ContainerConfig, "tmpfs_size"): byte_size,
     (ContainerConfig, "log_max_size"): byte_size,
     (ContainerConfig, "cpus"): cpu_count,
+    (PerformerKubernetesConfig, "endpoint_override"): endpoint,
+    (PerformerKubernetesConfig, "node_selector"): _text_pairs("label keys to values", False),
+    (ResourcesConfig, "requests"): _text_pairs("resource names to quantities", True),
+    (ResourcesConfig, "limits"): _text_pairs("resource names to quantities", True),
 }
 """Attributes read by a hook of their own rather than by their type's."""
 
@@ -337,7 +432,7 @@ def make_converter(
     converter.register_structure_hook(BlsKeyConfig, lambda value, _: bls(value, converter))
     converter.register_structure_hook(EcdsaKeyConfig, lambda value, _: ecdsa(value, converter))
     converter.register_structure_hook(EnvVarConfig, _env_var(converter, environ))
-    for choice in (SigningCurve, LogLevel, LogFormat):  # before `str` would match them
+    for choice in (SigningCurve, LogLevel, LogFormat, PerformerEndpoint):  # before `str`
         converter.register_structure_hook(choice, _enum_hook(choice))
     converter.register_structure_hook_factory(
         lambda kind: getattr(kind, "__origin__", None) is tuple, _tuple_hook

@@ -37,13 +37,16 @@ from executor_adapters.config.schema import (
     EnvVarConfig,
     ExecutorConfig,
     HealthCheckConfig,
+    KubernetesConfig,
     L1ChainConfig,
     LoggingConfig,
     ManagementConfig,
     MetricsConfig,
     OperatorConfig,
     PeeringSimulationConfig,
+    PerformerKubernetesConfig,
     RecreateConfig,
+    ResourcesConfig,
     SigningKeysConfig,
     SimulationConfig,
     StorageConfig,
@@ -116,25 +119,9 @@ class OverrideContractsBlock:
 
 
 @attrs.frozen(kw_only=True)
-class KubernetesBlock:
-    namespace: str | None = None
-    operator_namespace: str | None = None
-    crd_group: str | None = None
-    crd_version: str | None = None
-    connection_timeout: Any = None
-    """`"30s"` or nanoseconds upstream; never read here."""
-    kube_config_path: str | None = None
-    in_cluster: bool | None = attrs.field(default=None, validator=_flag)
-
-
-@attrs.frozen(kw_only=True)
-class PerformerKubernetesBlock:
-    service_account_name: str | None = None
-    endpoint_override: str | None = None
-
-
-@attrs.frozen(kw_only=True)
 class KeyRefBlock:
+    """`secretKeyRef` or `configMapKeyRef`: the object, and the key whose value is read."""
+
     name: str | None = None
     key: str | None = None
 
@@ -147,6 +134,8 @@ class ValueFromBlock:
 
 @attrs.frozen(kw_only=True)
 class KubernetesEnvBlock:
+    """`envs[].kubernetesEnv` as written; the loader makes it an `EnvReference`."""
+
     value_from: ValueFromBlock | None = None
 
 
@@ -159,6 +148,7 @@ class EnvBlock:
     value_from_env: str | None = attrs.field(default=None, validator=optional(env_name))
     type: str = attrs.field(default="plain", validator=one_of("plain"))
     """Devkit writes `plain`; nothing else is defined."""
+    kubernetes_env: KubernetesEnvBlock | None = None
 
 
 @attrs.frozen(kw_only=True)
@@ -198,20 +188,22 @@ _NO_TRANSACTIONS = "the executor sends no transactions"
 _HASHED_LOCALLY = (
     "the TaskMailbox message hash is computed locally; contract addresses go in l1Chain.contracts"
 )
-_DOCKER_ONLY = "Kubernetes mode is not supported; performers run on Docker"
+_NO_OPERATOR = "the executor creates Pods itself; no operator or custom resource is involved"
 
 UNUSED: dict[type, dict[str, Unused]] = {
     ExecutorConfig: {
         "contracts": Unused(Any, _HASHED_LOCALLY),  # G1 raw JSON of any shape
         "overrideContracts": Unused(OverrideContractsBlock, _HASHED_LOCALLY),
-        "kubernetes": Unused(KubernetesBlock, _DOCKER_ONLY),
     },
     OperatorConfig: {"operatorPrivateKey": Unused(str | OperatorPrivateKeyBlock, _NO_TRANSACTIONS)},
     EcdsaKeyBlock: {
         "remoteSignerConfig": Unused(RemoteSignerConfigBlock, "remote signers are not supported")
     },
-    AvsPerformerConfig: {"kubernetes": Unused(PerformerKubernetesBlock, _DOCKER_ONLY)},
-    EnvBlock: {"kubernetesEnv": Unused(KubernetesEnvBlock, _DOCKER_ONLY)},
+    KubernetesConfig: {
+        "operatorNamespace": Unused(str, _NO_OPERATOR),
+        "crdGroup": Unused(str, _NO_OPERATOR),
+        "crdVersion": Unused(str, _NO_OPERATOR),
+    },
     PeeringSimulationConfig: {
         "operatorPeers": Unused(tuple[Any, ...], "declared upstream and never used")
     },
@@ -274,8 +266,9 @@ BLOCKS: frozenset[type] = frozenset(
         OperatorPrivateKeyBlock,
         TaskMailboxOverrideBlock,
         OverrideContractsBlock,
-        KubernetesBlock,
-        PerformerKubernetesBlock,
+        KubernetesConfig,
+        PerformerKubernetesConfig,
+        ResourcesConfig,
         KeyRefBlock,
         ValueFromBlock,
         KubernetesEnvBlock,

@@ -4,9 +4,10 @@ The text is parsed with ruamel.yaml's safe loader, its keys are rewritten to the
 spelling (`_spelling`), and it is structured with a cattrs converter whose hooks check each
 field; rules across fields follow (`_rules`). One pass reports every problem as
 `<path>: <problem>` in a single `ConfigError`, and the keys accepted without effect end up in
-`ExecutorConfig.ignored_keys`, sorted by path. The BLS keystore and its password are looked up
-here (files are relative to the config file's directory) but not decrypted; the signing adapter
-does that.
+`ExecutorConfig.ignored_keys`, sorted by path (a key inside an ignored one is not listed again).
+The BLS keystore and its password are looked up here (files are relative to the config file's
+directory, as are the peers file and `kubernetes.kubeConfigPath`) but not decrypted; the
+signing adapter does that.
 
 The environment overrides the file: `EXECUTOR_GRPC_PORT`, `EXECUTOR_MANAGEMENT_SERVER_GRPC_PORT`,
 `EXECUTOR_DEBUG` and `EXECUTOR_PERFORMER_NETWORK_NAME`, each also spelt with a double underscore
@@ -134,12 +135,26 @@ def parse_config(
     changes, env_problems = _env_overrides(environ)
     problems.extend(env_problems)
     if config is not None:
-        config = _resolve_peers_file(config, Path(base_dir))
+        config = _resolve_kubeconfig(_resolve_peers_file(config, Path(base_dir)), Path(base_dir))
         problems.extend(_rules.problems(attrs.evolve(config, **changes)))
     if problems or config is None:
         raise ConfigError(problems)
-    ignored = sorted((*spelled.ignored, *_rules.ignored_values(config)), key=lambda k: k.path)
+    found = (*spelled.ignored, *_rules.ignored_values(config, spelled.given))
+    paths = {key.path for key in found}
+    ignored = sorted(
+        (key for key in found if not any(key.path.startswith(f"{p}.") for p in paths)),
+        key=lambda k: k.path,
+    )
     return attrs.evolve(config, ignored_keys=tuple(ignored), **changes)
+
+
+def _resolve_kubeconfig(config: ExecutorConfig, base_dir: Path) -> ExecutorConfig:
+    cluster = config.kubernetes
+    if cluster is None or not cluster.kube_config_path:
+        return config
+    path = Path(cluster.kube_config_path).expanduser()
+    resolved = os.path.normpath(path if path.is_absolute() else base_dir / path)
+    return attrs.evolve(config, kubernetes=attrs.evolve(cluster, kube_config_path=resolved))
 
 
 def _resolve_peers_file(config: ExecutorConfig, base_dir: Path) -> ExecutorConfig:

@@ -12,9 +12,13 @@ Both generations of the Go executor's schema load. Keys accepted without being u
 fields here: the loader records each one it meets in `ExecutorConfig.ignored_keys`, with the
 reason, and the CLI logs them at start. They are `operator.operatorPrivateKey` (the executor
 sends no transactions), `contracts` and `overrideContracts` (TaskMailbox hashes are computed
-locally), `kubernetes` and the performers' `kubernetes`/`envs[].kubernetesEnv` (Docker only),
-`storage.badger` and `storage.type: badger` (deduplication is in memory),
-`signingKeys.ecdsa.remoteSignerConfig` and `simulation.simulatePeering.operatorPeers`.
+locally), `kubernetes.{operatorNamespace, crdGroup, crdVersion}` (no operator is involved),
+`signingKeys.ecdsa.remoteSignerConfig` and `simulation.simulatePeering.operatorPeers`; the
+Kubernetes blocks of a Docker-mode file, and the container keys Kubernetes sets per node
+rather than per pod, are recorded the same way (`_rules.ignored_values`).
+
+All performers of one executor run in one mode (`ExecutorConfig.deployment_mode`): on Docker,
+or on Kubernetes when the entries say `deploymentMode: kubernetes`; a file mixing them is refused.
 
 Semantics that differ from upstream or are ours (docs/configuration.md has the full table):
 
@@ -27,7 +31,8 @@ Semantics that differ from upstream or are ours (docs/configuration.md has the f
 - Our additions: `taskQueueSize`, `health.*`, `container.*`, `performerNetworkInternal`,
   `performerNetworkRelayImage`, `verifyAggregatorSignature`,
   `aggregatorPeersFile`, `shutdownGracePeriod`, `taskTimeout`, `maxMessageSize`, `logging.*`,
-  `deployment.*`, `deduplication.*`, `l1Chain.{timeout, contracts}`, `acceptG1Tasks`.
+  `deployment.*`, `deduplication.*`, `l1Chain.{timeout, contracts}`, `acceptG1Tasks`,
+  `kubernetes.performerEndpoint`, `avsPerformers[].kubernetes.{resources, nodeSelector}`.
 """
 
 from __future__ import annotations
@@ -55,7 +60,14 @@ from executor_adapters.config._validators import (
     positive_seconds,
 )
 from executor_core.addresses import Address, AvsAddress
-from executor_core.performers import MIB, ContainerHardening, PerformerImage, capability
+from executor_core.performers import (
+    MIB,
+    ContainerHardening,
+    Endpoint,
+    EnvReference,
+    PerformerImage,
+    capability,
+)
 
 DEFAULT_GRPC_PORT = 9090
 DEFAULT_MAX_MESSAGE_SIZE = 4 * 1024 * 1024
@@ -63,8 +75,21 @@ MAX_MESSAGE_SIZE_LIMIT = 2**31 - 1
 MAX_CHAIN_ID = 2**64 - 1
 G2_PUBLIC_KEY_SIZE = 128
 PUBLIC_KEY_PROBLEM = "must be 256 hex digits (a 128-byte G2 point), 0x optional"
-DEPLOYMENT_MODES = ("docker", "kubernetes")
+DOCKER = "docker"
+KUBERNETES = "kubernetes"
+DEPLOYMENT_MODES = (DOCKER, KUBERNETES)
 _NETWORK_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
+"""A Kubernetes namespace name (a DNS label)."""
+OBJECT_NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?")
+"""A Kubernetes object name (a DNS subdomain): service accounts, NetworkPolicies."""
+QUANTITY = re.compile(r"[0-9]+(\.[0-9]+)?(m|k|M|G|T|P|E|Ki|Mi|Gi|Ti|Pi|Ei|e[0-9]+)?")
+"""A resource quantity in the form the Kubernetes runtime takes: `500m`, `2`, `0.5`, `1Gi`."""
+RESOURCE_NAME = re.compile(
+    r"([a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
+)
+"""`cpu`, `memory`, `nvidia.com/gpu`."""
+_LABEL_NAME = re.compile(r"[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?")
 
 
 class SigningCurve(enum.StrEnum):
@@ -139,10 +164,104 @@ def _instance_name(_: object, __: attrs.Attribute[Any], value: object) -> None:
 
 
 def _deployment_mode(_: object, __: attrs.Attribute[Any], value: object) -> None:
-    if value == "kubernetes":
-        raise ValueError("deploymentMode kubernetes is not supported yet")
-    if value != "docker":
+    if value not in DEPLOYMENT_MODES:
         raise ValueError(choices_problem(DEPLOYMENT_MODES))
+
+
+class PerformerEndpoint(enum.StrEnum):
+    """How the executor reaches performer pods (`kubernetes.performerEndpoint`, ours)."""
+
+    SERVICE = "service"
+    """By each pod's Service DNS name: the executor runs in the cluster."""
+    PORT_FORWARD = "portForward"
+    """Through the API server's port-forward of each pod: the executor runs outside."""
+
+
+def _shown(text: object) -> str:
+    return repr(str(text)[:80])
+
+
+def _namespace(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or not NAMESPACE.fullmatch(value):
+        raise ValueError(
+            "must be a namespace name (lower-case letters, digits and '-', at most 63)"
+        )
+
+
+def _service_account(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not isinstance(value, str) or (value and not OBJECT_NAME.fullmatch(value)):
+        raise ValueError(
+            "must be empty or a service account name (lower-case letters, digits, '-' and '.', "
+            "at most 253)"
+        )
+
+
+def _string_pairs(value: object) -> bool:
+    return isinstance(value, tuple) and all(
+        isinstance(pair, tuple)
+        and len(pair) == 2
+        and isinstance(pair[0], str)
+        and isinstance(pair[1], str)
+        for pair in value
+    )
+
+
+def quantity_problem(name: str, quantity: str) -> str | None:
+    """What is wrong with `name: quantity` as a resource request or limit, or None."""
+    if not RESOURCE_NAME.fullmatch(name):
+        return f"{_shown(name)} is not a resource name (such as cpu, memory, nvidia.com/gpu)"
+    if not QUANTITY.fullmatch(quantity):
+        return f"{name}: {_shown(quantity)} is not a quantity (such as 500m, 2, 0.5, 1Gi)"
+    return None
+
+
+def _quantities(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not _string_pairs(value):
+        raise ValueError("must be a mapping of resource names to quantities")
+    assert isinstance(value, tuple)
+    names = [name for name, _ in value]
+    for name, quantity in value:
+        problem = quantity_problem(name, quantity)
+        if problem is not None:
+            raise ValueError(problem)
+    twice = sorted({name for name in names if names.count(name) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given more than once")
+
+
+def label_problem(key: str, value: str) -> str | None:
+    """What is wrong with `key: value` as a Kubernetes label (a node selector's), or None."""
+    prefix, slash, name = key.rpartition("/")
+    if slash and not (len(prefix) <= 253 and OBJECT_NAME.fullmatch(prefix)):
+        return f"{_shown(key)}: the prefix before '/' must be a DNS subdomain"
+    if not _LABEL_NAME.fullmatch(name):
+        return (
+            f"{_shown(key)} is not a label key (letters, digits, '-', '_' and '.', at most 63, "
+            "after an optional prefix/)"
+        )
+    if value and not _LABEL_NAME.fullmatch(value):
+        return (
+            f"{key}: {_shown(value)} is not a label value (empty, or letters, digits, '-', '_' "
+            "and '.', at most 63, starting and ending with a letter or digit)"
+        )
+    return None
+
+
+def _node_selector(_: object, __: attrs.Attribute[Any], value: object) -> None:
+    if not _string_pairs(value):
+        raise ValueError("must be a mapping of label keys to label values")
+    assert isinstance(value, tuple)
+    keys = [key for key, _ in value]
+    for key, label in value:
+        problem = label_problem(key, label)
+        if problem is not None:
+            raise ValueError(problem)
+    twice = sorted({key for key in keys if keys.count(key) > 1})
+    if twice:
+        raise ValueError(f"{', '.join(twice)} given more than once")
+
+
+ENDPOINT_PROBLEM = "must be host:port, such as performer.example:8080 (no scheme)"
 
 
 @attrs.frozen(kw_only=True)
@@ -229,12 +348,26 @@ class EnvVarConfig:
     """A variable set in the performer's container.
 
     `value` is what the performer gets. When the file named `valueFromEnv`, the loader read the
-    value from its environment at start and `value_from_env` keeps the variable's name.
+    value from its environment at start and `value_from_env` keeps the variable's name. In
+    Kubernetes mode `kubernetes_env` may name a Secret's or ConfigMap's key instead, which
+    Kubernetes reads when it starts the pod, so the value never passes through the executor.
     """
 
     name: str = attrs.field(validator=env_name)
     value: str = attrs.field(default="", validator=is_str, repr=False)
     value_from_env: str = attrs.field(default="", validator=is_str)
+    kubernetes_env: EnvReference | None = attrs.field(
+        default=None,
+        validator=optional(instance_of(EnvReference, "must be a Secret or ConfigMap reference")),
+    )
+
+    def __attrs_post_init__(self) -> None:
+        if self.kubernetes_env is None:
+            return
+        if self.value or self.value_from_env:
+            raise ValueError("kubernetesEnv: give one of value, valueFromEnv, kubernetesEnv")
+        if self.kubernetes_env.name != self.name:
+            raise ValueError(f"kubernetesEnv: must be a reference for {self.name}")
 
 
 _HARDENED = ContainerHardening()
@@ -299,7 +432,8 @@ class ContainerConfig:
         default=_HARDENED.tmpfs_size_bytes, validator=_size_at_least(MIB, "1m")
     )
     user: str = attrs.field(default="", validator=_user)
-    """`uid[:gid]` or names the image knows; empty runs as the image's own user."""
+    """`uid[:gid]` or names the image knows (numbers only in Kubernetes mode); empty runs as
+    the image's own user."""
     log_max_size: int = attrs.field(
         default=_HARDENED.log_max_size_bytes, validator=_size_at_least(1024, "1k")
     )
@@ -319,6 +453,57 @@ class ContainerConfig:
             log_max_size_bytes=self.log_max_size,
             log_max_files=self.log_max_file,
         )
+
+
+Quantities = tuple[tuple[str, str], ...]
+"""Resource name to quantity (`("cpu", "500m")`), in the file's order."""
+Labels = tuple[tuple[str, str], ...]
+"""Label key to value, in the file's order."""
+
+
+@attrs.frozen(kw_only=True)
+class ResourcesConfig:
+    """Kubernetes resource requests and limits of an AVS's pods (ours). Quantities are text as
+    Kubernetes writes them (`500m`, `1Gi`); a number in the file is read as its text."""
+
+    requests: Quantities = attrs.field(default=(), validator=_quantities)
+    limits: Quantities = attrs.field(default=(), validator=_quantities)
+    """Beside `container.cpus` and `container.memory`, which become the `cpu` and `memory`
+    limits; a `cpu` or `memory` given here replaces theirs."""
+
+
+@attrs.frozen(kw_only=True)
+class PerformerKubernetesConfig:
+    """How the pods of one AVS are made in Kubernetes mode (`avsPerformers[].kubernetes`)."""
+
+    service_account_name: str = attrs.field(default="", validator=_service_account)
+    """The pods' service account, whose token is then mounted; empty mounts none."""
+    endpoint_override: Endpoint | None = attrs.field(
+        default=None, validator=optional(instance_of(Endpoint, ENDPOINT_PROBLEM))
+    )
+    """Reach every pod of the AVS at this `host:port` (an ingress, a NodePort) instead."""
+    resources: ResourcesConfig = attrs.field(factory=ResourcesConfig)
+    """Ours."""
+    node_selector: Labels = attrs.field(default=(), validator=_node_selector)
+    """Ours: the labels of the nodes the pods may run on."""
+
+
+@attrs.frozen(kw_only=True)
+class KubernetesConfig:
+    """The cluster performers run in when the entries say `deploymentMode: kubernetes`."""
+
+    namespace: str = attrs.field(default="default", validator=_namespace)
+    """Where the executor creates its Pods, Services and NetworkPolicies."""
+    kube_config_path: str = attrs.field(default="", validator=is_str)
+    """A kubeconfig file, relative to the config file; empty: KUBECONFIG, else ~/.kube/config."""
+    in_cluster: bool = attrs.field(default=False, validator=is_bool)
+    """Use the service account of the pod the executor runs in (and not a kubeconfig)."""
+    connection_timeout: float = attrs.field(default=30.0, validator=positive_seconds)
+    """Bound in seconds of one API call (watches excepted)."""
+    performer_endpoint: PerformerEndpoint | None = attrs.field(
+        default=None, validator=optional(member_of(PerformerEndpoint))
+    )
+    """Ours: None reaches performers by Service in the cluster, by port-forward outside."""
 
 
 @attrs.frozen(kw_only=True)
@@ -343,11 +528,17 @@ class AvsPerformerConfig:
     verify_aggregator_signature: bool = attrs.field(default=True, validator=is_bool)
     """Refuse tasks the AVS's aggregator did not sign; turning it off is logged at start."""
     envs: tuple[EnvVarConfig, ...] = attrs.field(default=(), validator=_env_list)
-    deployment_mode: str = attrs.field(default="docker", validator=_deployment_mode)
+    deployment_mode: str = attrs.field(default=DOCKER, validator=_deployment_mode)
+    """`docker` or `kubernetes`; every entry of a file must say the same."""
     accept_g1_tasks: bool | None = attrs.field(default=None, validator=optional(is_bool))
     """Whether G1 (TaskSubmission version 0) tasks are served; None: `accepts_g1` decides."""
     container: ContainerConfig = attrs.field(factory=ContainerConfig)
     """How the AVS's performer containers are confined (ours)."""
+    kubernetes: PerformerKubernetesConfig | None = attrs.field(
+        default=None,
+        validator=optional(instance_of(PerformerKubernetesConfig, "must be a mapping")),
+    )
+    """How its pods are made in Kubernetes mode; None: the defaults."""
 
 
 @attrs.frozen(kw_only=True)
@@ -545,7 +736,8 @@ class ExecutorConfig:
     """This executor's stable identity on the Docker engine; empty derives it from the operator
     address and `grpcPort` (`executor_name`)."""
     performer_network_name: str = attrs.field(default="", validator=_network_name)
-    """Docker network the performers join; empty means none (host-port mode)."""
+    """Docker network the performers join; empty means none (host-port mode). In Kubernetes
+    mode, the NetworkPolicy of that name over the performer pods."""
     performer_network_internal: bool = attrs.field(default=False, validator=is_bool)
     """Make that network internal, with no route out of the host (ours); each performer's port
     is then published by a relay container in `performer_network_relay_image`."""
@@ -573,8 +765,19 @@ class ExecutorConfig:
     metrics: MetricsConfig = attrs.field(factory=MetricsConfig)
     """Ours: the HTTP listener (`/eigen/node/*`, `/ready`, `/live`); off by default."""
     deployment: DeploymentConfig = attrs.field(factory=DeploymentConfig)
+    kubernetes: KubernetesConfig | None = attrs.field(
+        default=None, validator=optional(instance_of(KubernetesConfig, "must be a mapping"))
+    )
+    """The cluster of Kubernetes mode; None: the defaults (and nothing given, in Docker mode)."""
     ignored_keys: tuple[IgnoredKey, ...] = attrs.field(default=(), validator=_ignored_list)
     """Keys the file gave that have no effect here, set by the loader (not a file key)."""
+
+    @property
+    def deployment_mode(self) -> str:
+        """`kubernetes` when the performers run on Kubernetes, else `docker` (also with no
+        entries). Entries of both modes are refused by the loader; here the first one wins."""
+        first = next(iter(self.avs_performers), None)
+        return DOCKER if first is None else first.deployment_mode
 
     @property
     def accepts_g2(self) -> bool:

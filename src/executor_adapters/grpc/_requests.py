@@ -8,8 +8,20 @@ from collections.abc import Sequence
 
 from executor_core.addresses import Address, AvsAddress
 from executor_core.errors import InvalidArgument
-from executor_core.performer_env import MAX_ENTRIES, EnvProblem, RequestedEnv, check_requested
-from executor_core.performers import MAX_REPOSITORY_LENGTH, PerformerId, PerformerImage
+from executor_core.performer_env import (
+    MAX_ENTRIES,
+    EnvProblem,
+    RequestedEnv,
+    check_requested,
+    name_problem,
+)
+from executor_core.performers import (
+    MAX_REPOSITORY_LENGTH,
+    EnvReference,
+    EnvSource,
+    PerformerId,
+    PerformerImage,
+)
 from executor_core.tasks import G2_VERSION, G2Envelope, Task, TaskId
 from executor_core.text import quoted
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
@@ -23,7 +35,7 @@ __all__ = [
     "refuse_kubernetes",
 ]
 
-_DOCKER_ONLY = "Kubernetes mode is not supported; performers run on Docker"
+_ON_DOCKER = "needs deploymentMode kubernetes; this executor runs performers on Docker"
 
 
 def _required(field: str, value: str) -> str:
@@ -161,11 +173,44 @@ def parse_performer_id(value: str) -> PerformerId:
     return PerformerId(_required("performer_id", value))
 
 
-def parse_env(entries: Sequence[pb.PerformerEnv]) -> tuple[RequestedEnv, ...]:
+def _reference(where: str, name: str, env: pb.KubernetesEnv) -> EnvReference:
+    """A `kubernetes_env`: exactly one of a Secret's or a ConfigMap's key."""
+    here = f"{where}.kubernetes_env.value_from"
+    value_from = env.value_from
+    if value_from is None:
+        raise InvalidArgument(here, "is required: a secret_key_ref or a config_map_key_ref")
+    given: list[tuple[str, EnvSource, pb.SecretKeyRef | pb.ConfigMapKeyRef]] = []
+    for field, source, ref in (
+        ("secret_key_ref", EnvSource.SECRET, value_from.secret_key_ref),
+        ("config_map_key_ref", EnvSource.CONFIG_MAP, value_from.config_map_key_ref),
+    ):
+        if ref is not None:
+            given.append((field, source, ref))
+    if len(given) != 1:
+        raise InvalidArgument(here, "give exactly one of secret_key_ref, config_map_key_ref")
+    field, source, ref = given[0]
+    for key in ("name", "key"):
+        if not getattr(ref, key):
+            raise InvalidArgument(f"{here}.{field}.{key}", "is required")
+    try:
+        return EnvReference(name, source, ref.name, ref.key)
+    except ValueError as exc:
+        attribute, _, problem = str(exc).partition(": ")  # core messages start with the field
+        wire = {"name": f"{where}.name", "object_name": f"{here}.{field}.name"}.get(
+            attribute, f"{here}.{field}.key"
+        )
+        raise InvalidArgument(wire, problem) from None
+
+
+def parse_env(
+    entries: Sequence[pb.PerformerEnv], *, kubernetes: bool = False
+) -> tuple[RequestedEnv, ...]:
     """A DeployArtifact's `env` as the core's values; each problem names its entry's field.
 
     The limits and rules are `executor_core.performer_env`'s. Whether a `value_from_env` may
     be copied, and what it holds, the core decides: it needs the config and the environment.
+    A `kubernetes_env` (a Secret's or ConfigMap's key) is read on an executor in Kubernetes
+    mode (`kubernetes`), and refused on Docker.
     """
     if len(entries) > MAX_ENTRIES:
         raise InvalidArgument(
@@ -175,7 +220,16 @@ def parse_env(entries: Sequence[pb.PerformerEnv]) -> tuple[RequestedEnv, ...]:
     for index, entry in enumerate(entries):
         where = f"env[{index}]"
         if entry.kubernetes_env is not None:
-            raise InvalidArgument(f"{where}.kubernetes_env", _DOCKER_ONLY)
+            if not kubernetes:
+                raise InvalidArgument(f"{where}.kubernetes_env", _ON_DOCKER)
+            if entry.value or entry.value_from_env:
+                raise InvalidArgument(where, "give one of value, value_from_env, kubernetes_env")
+            problem = name_problem(entry.name)
+            if problem is not None:
+                raise InvalidArgument(f"{where}.name", problem)
+            reference = _reference(where, entry.name, entry.kubernetes_env)
+            parsed.append(RequestedEnv(name=entry.name, reference=reference))
+            continue
         try:
             parsed.append(
                 RequestedEnv(
@@ -190,8 +244,22 @@ def parse_env(entries: Sequence[pb.PerformerEnv]) -> tuple[RequestedEnv, ...]:
     return tuple(parsed)
 
 
-def refuse_kubernetes(kubernetes: pb.KubernetesConfig | None) -> None:
-    """DeployArtifact's `kubernetes` (a service account) has no meaning on Docker: refuse it
-    rather than let the caller believe it took effect."""
-    if kubernetes is not None:
-        raise InvalidArgument("kubernetes", _DOCKER_ONLY)
+def refuse_kubernetes(
+    kubernetes: pb.KubernetesConfig | None, *, service_account: str | None = None
+) -> None:
+    """Refuse DeployArtifact's `kubernetes` (the pods' service account) where it cannot take
+    effect, rather than let the caller believe it did: on Docker (`service_account` None)
+    always, and in Kubernetes mode unless it names `service_account`, the one the config gives
+    the AVS already ("" for none): pods get theirs from the config, not from a deployment."""
+    if kubernetes is None:
+        return
+    if service_account is None:
+        raise InvalidArgument("kubernetes", _ON_DOCKER)
+    wanted, configured = kubernetes.service_account_name, service_account
+    if wanted and wanted != configured:
+        has = f"has {quoted(configured)}" if configured else "has none"
+        raise InvalidArgument(
+            "kubernetes.service_account_name",
+            f"a deployment cannot choose the pods' service account ({quoted(wanted)}); set "
+            f"avsPerformers[].kubernetes.serviceAccountName in the config (this AVS {has})",
+        )

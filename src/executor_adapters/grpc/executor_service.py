@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import datetime
 from typing import Any, Generic, TypeVar
 
@@ -28,6 +28,7 @@ from executor_adapters.grpc.status_mapping import status_for
 from executor_adapters.grpc.wire_records import without_field
 from executor_adapters.log_limits import LimitedLog
 from executor_adapters.signing.keccak import keccak256
+from executor_core.addresses import AvsAddress
 from executor_core.errors import InvalidArgument, ManagementRefused, TaskRejected, Unimplemented
 from executor_core.executor import Executor
 from executor_core.management_auth import AuthProof, ManagementAuthenticator, ManagementCall
@@ -126,6 +127,19 @@ def performer_message(view: PerformerView, *, second_generation: bool = False) -
     )
 
 
+@attrs.frozen
+class KubernetesDeploys:
+    """What DeployArtifact may say about Kubernetes on an executor whose performers run there;
+    on Docker there is no such value, and `kubernetes` and `env[].kubernetes_env` are refused."""
+
+    service_accounts: Mapping[str, str] = attrs.field(factory=dict)
+    """The configured `avsPerformers[].kubernetes.serviceAccountName` by lower-case AVS
+    address; an AVS not listed has none."""
+
+    def service_account(self, avs: AvsAddress) -> str:
+        return self.service_accounts.get(avs.value.lower(), "")
+
+
 REMOTE_REFUSED = (
     "management calls are served to callers on this host only while management authentication "
     "is off; call from the executor's host (for example through an SSH tunnel), or set "
@@ -141,6 +155,10 @@ class ExecutorServicer:
     are answered only for loopback and Unix-socket callers, unless `open_management` says
     otherwise, and a request that carries `auth` is refused rather than letting the caller
     believe its signature was checked (as upstream does).
+
+    `kubernetes` is given when the performers run on Kubernetes: DeployArtifact then reads
+    `env[].kubernetes_env`, and takes `kubernetes` when it asks for the configured service
+    account; on Docker both are refused.
     """
 
     def __init__(
@@ -149,10 +167,12 @@ class ExecutorServicer:
         *,
         open_management: bool = False,
         authenticator: ManagementAuthenticator | None = None,
+        kubernetes: KubernetesDeploys | None = None,
     ) -> None:
         self._executor = executor
         self._open_management = open_management
         self._authenticator = authenticator
+        self._kubernetes = kubernetes
         self.access_log = LimitedLog(log)
         """Where calls that fail write their lines: rate limited per method and code."""
 
@@ -249,8 +269,9 @@ class ExecutorServicer:
         request = received.message
         avs = parse_avs_address(request.avs_address)
         image = parse_artifact(request.registry_url, request.digest)
-        env = parse_env(request.env)
-        refuse_kubernetes(request.kubernetes)
+        env = parse_env(request.env, kubernetes=self._kubernetes is not None)
+        account = None if self._kubernetes is None else self._kubernetes.service_account(avs)
+        refuse_kubernetes(request.kubernetes, service_account=account)
         deployment = await self._executor.deploy_artifact(avs, image, env=env)
         return pb.DeployArtifactResponse(
             success=True,

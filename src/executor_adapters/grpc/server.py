@@ -14,6 +14,7 @@ from executor_adapters.grpc.executor_service import (
     MANAGEMENT_SERVICE_NAME,
     SERVICE_NAME,
     ExecutorServicer,
+    KubernetesDeploys,
     executor_handler,
     management_handler,
 )
@@ -46,6 +47,7 @@ class ExecutorServer:
     has management authentication, every management call must carry a challenge signature.
     `interceptors`
     wrap every call on every listener (tests use them to play callers from elsewhere).
+    `kubernetes` is given when the performers run on Kubernetes (`ExecutorServicer`).
     """
 
     def __init__(
@@ -58,11 +60,13 @@ class ExecutorServer:
         max_message_size: int = DEFAULT_MAX_MESSAGE_SIZE,
         open_management: bool = False,
         interceptors: Sequence[grpc.aio.ServerInterceptor] = (),
+        kubernetes: KubernetesDeploys | None = None,
     ) -> None:
         servicer = ExecutorServicer(
             executor,
             open_management=open_management,
             authenticator=executor.management_auth,
+            kubernetes=kubernetes,
         )
         register_descriptors()
         separate = management_port not in (None, 0, port)

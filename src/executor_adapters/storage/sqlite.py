@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from executor_core.addresses import AvsAddress
-from executor_core.performers import PerformerId, PerformerImage, Release
+from executor_core.performers import (
+    EnvReference,
+    EnvSource,
+    PerformerId,
+    PerformerImage,
+    Release,
+)
 from executor_core.ports import Clock, ProcessedTask, StoredDeployment
 from executor_core.tasks import TaskId, TaskResult
 
@@ -154,6 +160,10 @@ class SqliteDeploymentStore:
             {
                 "image": json.loads(_image_text(deployment.release.image)),
                 "env": [list(pair) for pair in deployment.release.env],
+                "env_references": [
+                    [ref.name, ref.source.value, ref.object_name, ref.key]
+                    for ref in deployment.release.env_references
+                ],
             }
         )
         configured = (
@@ -186,6 +196,10 @@ def _deployment(
         release=Release(
             PerformerImage(repository, tag=tag, digest=digest),
             tuple((str(name), str(value)) for name, value in data["env"]),
+            tuple(
+                EnvReference(str(name), EnvSource(source), str(object_name), str(key))
+                for name, source, object_name, key in data.get("env_references", ())
+            ),
         ),
         performer_id=PerformerId(performer_id),
         configured_image=None if configured_image is None else _image(configured_image),

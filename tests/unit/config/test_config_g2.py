@@ -441,14 +441,15 @@ def test_envs_take_a_value_or_one_read_from_the_environment() -> None:
     )
 
 
-def test_a_kubernetes_env_is_accepted_and_recorded_as_ignored() -> None:
+def test_a_kubernetes_env_is_refused_for_an_avs_on_docker() -> None:
     env = {
         "name": "SECRET",
         "kubernetesEnv": {"valueFrom": {"secretKeyRef": {"name": "s", "key": "k"}}},
     }
-    config = load(with_value(minimal(), "avsPerformers.0.envs", [{"name": "A"}, env]))
-    assert config.avs_performers[0].envs[1] == EnvVarConfig(name="SECRET")
-    assert ignored_paths(config) == ["avsPerformers[0].envs[1].kubernetesEnv"]
+    assert problems_of(with_value(minimal(), "avsPerformers.0.envs", [{"name": "A"}, env])) == [
+        "avsPerformers[0].envs[1].kubernetesEnv: needs deploymentMode kubernetes; this AVS runs "
+        "on Docker, which has no Secrets or ConfigMaps (give value or valueFromEnv)"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -474,20 +475,17 @@ def test_a_bad_env_is_reported_at_its_key(envs: object, line: str) -> None:
     assert problems_of(with_value(minimal(), "avsPerformers.0.envs", envs), environ={}) == [line]
 
 
-@pytest.mark.parametrize(
-    ("mode", "line"),
-    [
-        ("kubernetes", "avsPerformers[0].deploymentMode: deploymentMode kubernetes is not "
-         "supported yet"),
-        ("podman", "avsPerformers[0].deploymentMode: must be one of docker, kubernetes"),
-    ],
-)  # fmt: skip
-def test_only_the_docker_deployment_mode_runs(mode: str, line: str) -> None:
-    assert load(with_value(minimal(), "avsPerformers.0.deploymentMode", "docker"))
-    assert problems_of(with_value(minimal(), "avsPerformers.0.deploymentMode", mode)) == [line]
+def test_the_deployment_mode_is_docker_or_kubernetes() -> None:
+    for mode in ("docker", "kubernetes"):
+        config = load(with_value(minimal(), "avsPerformers.0.deploymentMode", mode))
+        assert config.deployment_mode == config.avs_performers[0].deployment_mode == mode
+    assert load(minimal()).deployment_mode == "docker"
+    assert problems_of(with_value(minimal(), "avsPerformers.0.deploymentMode", "podman")) == [
+        "avsPerformers[0].deploymentMode: must be one of docker, kubernetes"
+    ]
 
 
-def test_kubernetes_blocks_are_accepted_and_recorded_as_ignored() -> None:
+def test_kubernetes_blocks_of_a_docker_file_are_checked_and_recorded_as_ignored() -> None:
     document = minimal() | {
         "kubernetes": {
             "namespace": "default",
@@ -501,12 +499,26 @@ def test_kubernetes_blocks_are_accepted_and_recorded_as_ignored() -> None:
     }
     document["avsPerformers"][0]["kubernetes"] = {
         "serviceAccountName": "performer",
-        "endpointOverride": "http://x",
+        "endpointOverride": "performer.example:8080",
     }
     config = load(document)
-    assert sorted(ignored_paths(config)) == ["avsPerformers[0].kubernetes", "kubernetes"]
+    assert config.ignored_keys == (
+        IgnoredKey(
+            path="avsPerformers[0].kubernetes",
+            reason="this AVS runs on Docker (deploymentMode docker)",
+        ),
+        IgnoredKey(
+            path="kubernetes",
+            reason="no avsPerformers entry has deploymentMode kubernetes: performers run on Docker",
+        ),
+    )  # the keys inside `kubernetes` that are never used are not listed again
     assert problems_of(minimal() | {"kubernetes": {"namespaces": "x"}}) == [
         "kubernetes.namespaces: unknown key"
+    ]
+    document["avsPerformers"][0]["kubernetes"]["endpointOverride"] = "http://x"
+    assert problems_of(document) == [
+        "avsPerformers[0].kubernetes.endpointOverride: must be host:port, such as "
+        "performer.example:8080 (no scheme)"
     ]
 
 
@@ -655,7 +667,7 @@ def test_g2_values_built_in_code_are_validated_like_the_file() -> None:
     with pytest.raises(ValueError, match="must be a non-empty string"):
         IgnoredKey(path="", reason="x")
     entry = load(minimal()).avs_performers[0]
-    with pytest.raises(ValueError, match="kubernetes is not supported yet"):
-        attrs.evolve(entry, deployment_mode="kubernetes")
+    with pytest.raises(ValueError, match="must be one of docker, kubernetes"):
+        attrs.evolve(entry, deployment_mode="podman")
     assert isinstance(attrs.evolve(entry, accept_g1_tasks=True), AvsPerformerConfig)
     assert performer()["avsAddress"] == AVS

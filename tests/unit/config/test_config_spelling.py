@@ -20,7 +20,7 @@ from tests.unit.config.test_config_properties import KEYSTORE_NAME, addresses, d
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ECDSA_KEY = "0x59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d"
-OPAQUE = {"keystore", "contracts"}
+OPAQUE = {"keystore", "contracts", "requests", "limits", "nodeSelector"}
 """Keys whose values are data, not blocks: their own keys are kept as written."""
 GO_NAMES = {
     ("", "authentication"): "authConfig",
@@ -55,8 +55,20 @@ def g2_documents(draw: st.DrawFn) -> dict[str, Any]:
         document["authentication"] = {"enabled": False}
     if draw(maybe):
         document["deduplication"] = {"retention": "2h", "maxEntries": draw(st.integers(1, 10**6))}
+    kubernetes = draw(maybe)
+    if kubernetes and "performerNetworkName" in document:  # a NetworkPolicy's name there
+        document["performerNetworkName"] = document["performerNetworkName"].replace("_", "-")
     if draw(maybe):
         document["kubernetes"] = {"namespace": "default", "inCluster": draw(st.booleans())}
+        if kubernetes:
+            document["kubernetes"] |= {
+                "connectionTimeout": draw(st.sampled_from(["30s", 10, "1m"])),
+                "kubeConfigPath": "kube/config",
+                "performerEndpoint": draw(st.sampled_from(["service", "portForward"])),
+                "operatorNamespace": "hourglass-system",
+                "crdGroup": "hourglass.eigenlayer.io",
+                "crdVersion": "v1alpha1",
+            }
     if draw(maybe):
         document["contracts"] = [{"Name": "TaskMailbox", "ChainId": 1}]
     if draw(maybe):
@@ -74,14 +86,23 @@ def g2_documents(draw: st.DrawFn) -> dict[str, Any]:
         operator["signingKeys"]["ecdsa"] = ecdsa
     for entry in document["avsPerformers"]:
         if draw(maybe):
-            entry["envs"] = [
-                {"name": "LOG_LEVEL", "value": "info", "type": "plain"},
-                {"name": "SECRET", "kubernetesEnv": {"valueFrom": {"secretKeyRef": {"name": "s"}}}},
-            ]
-        if draw(maybe):
+            entry["envs"] = [{"name": "LOG_LEVEL", "value": "info", "type": "plain"}]
+            if kubernetes:
+                source = draw(st.sampled_from(["secretKeyRef", "configMapKeyRef"]))
+                reference = {source: {"name": "avs-secrets", "key": "api-key"}}
+                entry["envs"].append({"name": "SECRET", "kubernetesEnv": {"valueFrom": reference}})
+        if kubernetes:
+            entry["deploymentMode"] = "kubernetes"
+        elif draw(maybe):
             entry["deploymentMode"] = "docker"
         if draw(maybe):
             entry["kubernetes"] = {"serviceAccountName": "performer"}
+            if draw(maybe):
+                entry["kubernetes"] |= {
+                    "endpointOverride": "performer.example:8080",
+                    "resources": {"requests": {"cpu": "500m"}, "limits": {"nvidia.com/gpu": 1}},
+                    "nodeSelector": {"kubernetes.io/arch": "amd64"},
+                }
         if draw(maybe):
             entry["acceptG1Tasks"] = True
     return document

@@ -16,9 +16,11 @@ from executor_core.performer_env import (
     RequestedEnv,
     check_requested,
     merged,
+    merged_with_references,
+    references,
     resolve,
 )
-from executor_core.performers import PerformerImage, Release
+from executor_core.performers import Env, EnvReference, EnvSource, PerformerImage, Release
 
 NAMES = st.from_regex(r"[A-Z_][A-Z0-9_]{0,6}", fullmatch=True)
 ENVS = st.lists(st.tuples(NAMES, st.text(max_size=5)), max_size=6, unique_by=lambda p: p[0]).map(
@@ -132,3 +134,61 @@ def test_merged_gives_every_name_once_with_the_request_winning(
     assert len(names) == len(set(names))
     assert dict(result) == dict(base) | dict(overrides)
     assert names[: len(base)] == [name for name, _ in base]
+
+
+def ref(name: str, key: str = "k") -> EnvReference:
+    return EnvReference(name, EnvSource.SECRET, "avs-secrets", key)
+
+
+def test_a_reference_is_resolved_by_kubernetes_not_by_the_executor() -> None:
+    env = [RequestedEnv(name="A", value="1"), RequestedEnv(name="S", reference=ref("S"))]
+    assert resolve(env, allowed=frozenset(), environment={}) == (("A", "1"),)
+    assert references(env) == (ref("S"),)
+
+
+def test_a_reference_is_the_variables_only_source() -> None:
+    with pytest.raises(EnvProblem, match="cannot be combined with value or value_from_env"):
+        RequestedEnv(name="S", value="x", reference=ref("S"))
+    with pytest.raises(EnvProblem, match="cannot be combined"):
+        RequestedEnv(name="S", value_from_env="X", reference=ref("S"))
+    with pytest.raises(EnvProblem) as caught:
+        RequestedEnv(name="S", reference=ref("OTHER"))
+    assert caught.value.field == "reference"
+
+
+def test_a_requested_variable_replaces_the_configured_one_of_its_name_whatever_its_kind() -> None:
+    base = (("LOG_LEVEL", "info"), ("MODE", "a"))
+    base_references = (ref("API_KEY"), ref("TOKEN"))
+    env, found = merged_with_references(
+        base, base_references, (("API_KEY", "plain"), ("NEW", "1")), (ref("MODE", "m"),)
+    )
+    assert env == (("LOG_LEVEL", "info"), ("API_KEY", "plain"), ("NEW", "1"))
+    assert found == (ref("TOKEN"), ref("MODE", "m"))
+    env, found = merged_with_references(base, base_references, (), (ref("TOKEN", "new"),))
+    assert (env, found) == (base, (ref("API_KEY"), ref("TOKEN", "new")))
+
+
+KINDS = st.lists(
+    st.tuples(NAMES, st.booleans(), st.text("ab", max_size=2)), max_size=6, unique_by=lambda e: e[0]
+)
+
+
+def split(entries: list[tuple[str, bool, str]]) -> tuple[Env, tuple[EnvReference, ...]]:
+    """Entries `(name, is_reference, value)` as plain variables and references."""
+    env = tuple((name, value) for name, is_ref, value in entries if not is_ref)
+    found = tuple(ref(name, value or "k") for name, is_ref, value in entries if is_ref)
+    return env, found
+
+
+@given(configured=KINDS, requested=KINDS)
+def test_every_name_ends_up_once_with_the_request_winning_whatever_the_kinds(
+    configured: list[tuple[str, bool, str]], requested: list[tuple[str, bool, str]]
+) -> None:
+    env, found = merged_with_references(*split(configured), *split(requested))
+    names = [name for name, _ in env] + [r.name for r in found]
+    assert len(names) == len(set(names))
+    expected: dict[str, object] = {}
+    for entries in (configured, requested):
+        plain, referenced = split(entries)
+        expected |= dict(plain) | {r.name: r for r in referenced}
+    assert dict(env) | {r.name: r for r in found} == expected

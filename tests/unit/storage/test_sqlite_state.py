@@ -16,7 +16,7 @@ from executor_adapters.storage import (
     StateDatabaseError,
 )
 from executor_core.addresses import AvsAddress
-from executor_core.performers import PerformerId, PerformerImage, Release
+from executor_core.performers import EnvReference, EnvSource, PerformerId, PerformerImage, Release
 from executor_core.ports import ProcessedTask, StoredDeployment
 from executor_core.tasks import TaskId, TaskResult
 
@@ -49,6 +49,22 @@ async def test_deployments_survive_reopening_and_forget_removes_one(tmp_path: Pa
     await store.save(kept)
     await store.save(StoredDeployment(OTHER, Release(V1), PerformerId("p-2"), None))
     await store.forget(OTHER)
+    await db.aclose()
+    reopened = await StateDatabase.open(tmp_path / "state")
+    assert await SqliteDeploymentStore(reopened).load() == [kept]
+    await reopened.aclose()
+
+
+async def test_a_deployments_secret_and_config_map_references_survive_reopening(
+    tmp_path: Path,
+) -> None:
+    references = (
+        EnvReference("API_KEY", EnvSource.SECRET, "avs-secrets", "api-key"),
+        EnvReference("REGION", EnvSource.CONFIG_MAP, "avs-config", "region"),
+    )
+    kept = StoredDeployment(AVS, Release(V2, (("A", "1"),), references), PerformerId("p-1"), V1)
+    db = await StateDatabase.open(tmp_path / "state")
+    await SqliteDeploymentStore(db).save(kept)
     await db.aclose()
     reopened = await StateDatabase.open(tmp_path / "state")
     assert await SqliteDeploymentStore(reopened).load() == [kept]

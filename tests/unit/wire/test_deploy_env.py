@@ -13,7 +13,14 @@ from executor_adapters.grpc._requests import parse_env, refuse_kubernetes
 from executor_adapters.grpc.executor_service import performer_message
 from executor_core.errors import InvalidArgument
 from executor_core.performer_env import MAX_ENTRIES, MAX_NAME_LENGTH, RequestedEnv
-from executor_core.performers import PerformerId, PerformerImage, PerformerStatus, PerformerView
+from executor_core.performers import (
+    EnvReference,
+    EnvSource,
+    PerformerId,
+    PerformerImage,
+    PerformerStatus,
+    PerformerView,
+)
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.unit.core.conftest import AVS
 
@@ -73,8 +80,97 @@ def test_more_entries_than_allowed_are_refused_before_any_is_read() -> None:
 
 def test_kubernetes_settings_are_refused_in_docker_mode() -> None:
     refuse_kubernetes(None)
-    with pytest.raises(InvalidArgument, match=r"^kubernetes: Kubernetes mode is not supported"):
+    with pytest.raises(InvalidArgument) as caught:
         refuse_kubernetes(pb.KubernetesConfig(service_account_name="avs"))
+    assert str(caught.value) == (
+        "kubernetes: needs deploymentMode kubernetes; this executor runs performers on Docker"
+    )
+
+
+def kubernetes_env(
+    secret: pb.SecretKeyRef | None = None, config_map: pb.ConfigMapKeyRef | None = None
+) -> pb.KubernetesEnv:
+    return pb.KubernetesEnv(
+        value_from=pb.EnvValueFrom(secret_key_ref=secret, config_map_key_ref=config_map)
+    )
+
+
+def test_a_kubernetes_env_is_refused_on_docker_saying_which_mode_it_needs() -> None:
+    entry = pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(pb.SecretKeyRef("s", "k")))
+    with pytest.raises(InvalidArgument) as caught:
+        parse_env([entry])
+    assert str(caught.value) == (
+        "env[0].kubernetes_env: needs deploymentMode kubernetes; this executor runs performers "
+        "on Docker"
+    )
+
+
+def test_in_kubernetes_mode_a_kubernetes_env_becomes_a_secret_or_config_map_reference() -> None:
+    entries = [
+        pb.PerformerEnv(name="A", value="1"),
+        pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(pb.SecretKeyRef("sec", "k1"))),
+        pb.PerformerEnv(
+            name="C", kubernetes_env=kubernetes_env(config_map=pb.ConfigMapKeyRef("cfg", "k2"))
+        ),
+    ]
+    assert parse_env(entries, kubernetes=True) == (
+        RequestedEnv(name="A", value="1"),
+        RequestedEnv(name="S", reference=EnvReference("S", EnvSource.SECRET, "sec", "k1")),
+        RequestedEnv(name="C", reference=EnvReference("C", EnvSource.CONFIG_MAP, "cfg", "k2")),
+    )
+
+
+@pytest.mark.parametrize(
+    ("entry", "field"),
+    [
+        (pb.PerformerEnv(name="S", value="x", kubernetes_env=kubernetes_env(
+            pb.SecretKeyRef("s", "k"))), "env[1]"),
+        (pb.PerformerEnv(name="S", value_from_env="X", kubernetes_env=kubernetes_env(
+            pb.SecretKeyRef("s", "k"))), "env[1]"),
+        (pb.PerformerEnv(kubernetes_env=kubernetes_env(pb.SecretKeyRef("s", "k"))),
+         "env[1].name"),
+        (pb.PerformerEnv(name="9S", kubernetes_env=kubernetes_env(pb.SecretKeyRef("s", "k"))),
+         "env[1].name"),
+        (pb.PerformerEnv(name="S", kubernetes_env=pb.KubernetesEnv()),
+         "env[1].kubernetes_env.value_from"),
+        (pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env()),
+         "env[1].kubernetes_env.value_from"),
+        (pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(
+            pb.SecretKeyRef("s", "k"), pb.ConfigMapKeyRef("c", "k"))),
+         "env[1].kubernetes_env.value_from"),
+        (pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(pb.SecretKeyRef(key="k"))),
+         "env[1].kubernetes_env.value_from.secret_key_ref.name"),
+        (pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(
+            config_map=pb.ConfigMapKeyRef(name="c"))),
+         "env[1].kubernetes_env.value_from.config_map_key_ref.key"),
+        (pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(pb.SecretKeyRef("S_X", "k"))),
+         "env[1].kubernetes_env.value_from.secret_key_ref.name"),
+        (pb.PerformerEnv(name="S", kubernetes_env=kubernetes_env(pb.SecretKeyRef("s", "a b"))),
+         "env[1].kubernetes_env.value_from.secret_key_ref.key"),
+        (pb.PerformerEnv(name="OK", kubernetes_env=kubernetes_env(pb.SecretKeyRef("s", "k"))),
+         "env[1].name"),
+    ],
+)  # fmt: skip
+def test_in_kubernetes_mode_a_bad_kubernetes_env_is_an_invalid_argument_naming_its_field(
+    entry: pb.PerformerEnv, field: str
+) -> None:
+    with pytest.raises(InvalidArgument) as caught:
+        parse_env([pb.PerformerEnv(name="OK"), entry], kubernetes=True)
+    assert caught.value.field == field
+
+
+def test_in_kubernetes_mode_only_the_configured_service_account_may_be_asked_for() -> None:
+    refuse_kubernetes(None, service_account="avs-sa")
+    refuse_kubernetes(pb.KubernetesConfig(service_account_name="avs-sa"), service_account="avs-sa")
+    refuse_kubernetes(pb.KubernetesConfig(), service_account="avs-sa")  # asks for nothing
+    with pytest.raises(InvalidArgument) as caught:
+        refuse_kubernetes(pb.KubernetesConfig(service_account_name="x"), service_account="")
+    assert caught.value.field == "kubernetes.service_account_name"
+    assert str(caught.value) == (
+        "kubernetes.service_account_name: a deployment cannot choose the pods' service account "
+        "('x'); set avsPerformers[].kubernetes.serviceAccountName in the config (this AVS has "
+        "none)"
+    )
 
 
 NAME_LIKE = st.one_of(
