@@ -98,6 +98,7 @@ K8S_NAMESPACE = "k8s.io"
 """containerd's namespace for everything the CRI plugin makes."""
 
 _LOCK_FILE = Path("/run/executor-k8s.lock")
+_LOCK_WAIT = 1800
 _READY_TIMEOUT = 60.0
 _NODE_TIMEOUT = 90.0
 _STOP_GRACE = 10.0
@@ -883,15 +884,22 @@ def _stop_node(procs: _Processes, layout: _Layout, cluster: LocalCluster | None)
 
 @contextlib.contextmanager
 def _machine_lock() -> Iterator[None]:
-    """One local cluster per machine: the bridge, its subnet and the sysctls are machine-wide."""
+    """One local cluster per machine: the bridge, its subnet and the sysctls are machine-wide.
+    A second session waits for the first one's cluster to go, up to `_LOCK_WAIT` seconds."""
     with _LOCK_FILE.open("a+") as lock:
-        try:
-            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            lock.seek(0)
-            raise ClusterStartError(
-                f"another local cluster runs on this machine ({_LOCK_FILE}: {lock.read().strip()})"
-            ) from None
+        deadline = time.monotonic() + _LOCK_WAIT
+        while True:
+            try:
+                fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                break
+            except BlockingIOError:
+                if time.monotonic() > deadline:
+                    lock.seek(0)
+                    raise ClusterStartError(
+                        f"another local cluster has run on this machine for over {_LOCK_WAIT} s "
+                        f"({_LOCK_FILE}: {lock.read().strip()})"
+                    ) from None
+                time.sleep(1)
         lock.truncate(0)
         lock.write(f"pid {os.getpid()}\n")
         lock.flush()

@@ -51,6 +51,8 @@ LIVENESS = {"initialDelaySeconds": 30, "periodSeconds": 10, "timeoutSeconds": 5}
 READINESS = {"initialDelaySeconds": 5, "periodSeconds": 15, "timeoutSeconds": 1}
 """Upstream's probes (reference §3.8), each with a failure threshold of 3."""
 _TMP_VOLUME = "tmp"
+DEFAULT_CPU_REQUEST_MILLICORES = 100
+DEFAULT_MEMORY_REQUEST_BYTES = 128 * 1024 * 1024
 
 
 def service_name(pod: str) -> str:
@@ -125,17 +127,27 @@ def _probe(timing: Mapping[str, int]) -> dict[str, Any]:
 
 
 def _resources(hardening: ContainerHardening, settings: PodSettings) -> dict[str, Any]:
+    """The container block's cpus and memory as limits, and requests that reserve
+    `DEFAULT_REQUESTS` (or less, if the limit is lower) unless the AVS names its own.
+
+    Kubernetes would otherwise request the limits: 2 CPUs per pod by default, so a blue-green
+    deployment would need room for two such pods on a node, and stay Pending without."""
     limits: dict[str, str] = {}
+    requests: dict[str, str] = {}
     if hardening.cpus:
-        limits["cpu"] = f"{math.ceil(hardening.cpus * 1000)}m"
+        millicores = math.ceil(hardening.cpus * 1000)
+        limits["cpu"] = f"{millicores}m"
+        requests["cpu"] = f"{min(millicores, DEFAULT_CPU_REQUEST_MILLICORES)}m"
     if hardening.memory_bytes:
         limits["memory"] = str(hardening.memory_bytes)
+        requests["memory"] = str(min(hardening.memory_bytes, DEFAULT_MEMORY_REQUEST_BYTES))
     limits.update(settings.limits)
+    requests.update(settings.requests)
     resources: dict[str, Any] = {}
     if limits:
         resources["limits"] = limits
-    if settings.requests:
-        resources["requests"] = dict(settings.requests)
+    if requests:
+        resources["requests"] = requests
     return resources
 
 

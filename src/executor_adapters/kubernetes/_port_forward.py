@@ -61,6 +61,20 @@ class PortForward:
         self._connections.add(task)
         try:
             await self._pipe(reader, writer)
+        except aiohttp.WSServerHandshakeError as exc:
+            hint = (
+                " (the executor's account needs get and create on pods/portforward: see the "
+                "RBAC in docs/operations.md)"
+                if exc.status in (401, 403)
+                else ""
+            )
+            log.warning(
+                "the API server refused a port-forward to pod %s: %s %s%s",
+                self._pod,
+                exc.status,
+                exc.message,
+                hint,
+            )
         except (aiohttp.ClientError, OSError, TimeoutError) as exc:
             log.debug("port-forward to pod %s ended: %r", self._pod, exc)
         finally:

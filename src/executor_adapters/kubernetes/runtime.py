@@ -97,6 +97,9 @@ class KubernetesContainerRuntime:
         self._poll_interval = poll_interval
         self._forwards: dict[str, PortForward] = {}
         self._closed = False
+        self._closing = asyncio.Event()
+        """Set by `aclose`: open watches end on it, as closing the client does not end a
+        watch response that is being read (aiohttp leaves its reader waiting)."""
         self._event_streams = 0
 
     @property
@@ -312,10 +315,33 @@ class KubernetesContainerRuntime:
             return Endpoint(f"{service_name(name)}.{self.namespace}.svc", PERFORMER_PORT)
         forward = self._forwards.get(name)
         if forward is None:
+            await self._check_port_forward(name)
             forward = PortForward(lambda: self._open_port_forward(name), pod=name)
             self._forwards[name] = forward
             return await forward.start()
         raise ContainerRuntimeError(f"pod {name} already has a port-forward")
+
+    async def _check_port_forward(self, name: str) -> None:
+        """Open one port-forward stream to the pod and close it again, so that a refusal (the
+        account lacks pods/portforward) fails here, naming it, instead of every connection to
+        the endpoint later, which the listener can only close."""
+        action = f"open a port-forward to pod {name}"
+        try:
+            async with asyncio.timeout(self._settings.connection_timeout):
+                stream = await self._open_port_forward(name)
+                await stream.close()
+        except aiohttp.WSServerHandshakeError as exc:
+            refused = f"{action}: the API server answered {exc.status} {exc.message}"
+            if exc.status in (401, 403):
+                raise ContainerRuntimeError(
+                    f"{refused} (the executor's account needs get and create on "
+                    "pods/portforward: see the RBAC in docs/operations.md)"
+                ) from exc
+            raise ContainerRuntimeError(refused) from exc
+        except (aiohttp.ClientConnectionError, OSError, TimeoutError) as exc:
+            raise RuntimeUnavailable(
+                f"{action}: cannot reach the Kubernetes API server: {exc!r}"
+            ) from exc
 
     async def _open_port_forward(self, name: str) -> aiohttp.ClientWebSocketResponse:
         api = await self._client()
@@ -474,7 +500,7 @@ class KubernetesContainerRuntime:
                     timeout_seconds=_WATCH_SECONDS,
                     allow_watch_bookmarks=True,
                 )
-                async for change in stream:
+                while (change := await self._next_change(stream)) is not None:
                     raw = change.get("raw_object") or {}
                     metadata = raw.get("metadata") or {}
                     version = metadata.get("resourceVersion", version)
@@ -497,11 +523,32 @@ class KubernetesContainerRuntime:
                         for event in death_events(view):
                             yield event
 
+    async def _next_change(self, stream: k8s_watch.Watch) -> dict[str, Any] | None:
+        """The watch's next change; None when it ends; RuntimeUnavailable once closed."""
+        change = asyncio.ensure_future(anext(stream))
+        closing = asyncio.ensure_future(self._closing.wait())
+        try:
+            await asyncio.wait({change, closing}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            pending = [waiter for waiter in (change, closing) if not waiter.done()]
+            for waiter in pending:
+                waiter.cancel()
+            await asyncio.gather(*pending, return_exceptions=True)
+        if not change.done() or change.cancelled():
+            raise RuntimeUnavailable("the Kubernetes runtime was closed")
+        try:
+            result: dict[str, Any] = change.result()
+        except StopAsyncIteration:
+            return None
+        return result
+
     async def aclose(self) -> None:
-        """Close the port-forwards, then the client (if it is ours)."""
+        """End the open event streams, close the port-forwards, then the client (if it is
+        ours)."""
         if self._closed:
             return
         self._closed = True
+        self._closing.set()
         for name in list(self._forwards):
             await self._close_forward(name)
         if self._api_client is not None and self._owns_client:

@@ -1,7 +1,8 @@
-"""The `ContainerRuntime` contract, written once and run against the fake and the Docker adapter.
+"""The `ContainerRuntime` contract, written once and run against the fake, the Docker adapter and
+the Kubernetes adapter.
 
-Every test module here runs against both runtimes: the `backend` fixture is parametrised
-(`memory`, `docker`), and the fixtures below give each test the runtime, images and
+Every test module here runs against every runtime: the `backend` fixture is parametrised
+(`memory`, `docker`, `kubernetes`), and the fixtures below give each test the runtime, images and
 capabilities of its backend, so no test carries its own skip.
 
 Docker runs need an engine and the `hourglass-python-base:bookworm` image and skip, with the
@@ -18,6 +19,12 @@ ignores SIGTERM until the grace ends; 0 for a performer that exits on SIGTERM, w
 fake reports); a container whose start failed dies before its id is returned; an OOM kill gives
 ``oom`` and then ``die`` with 137. A failed pull is 404 (unknown manifest) or 500 (registry
 unreachable) from Docker 20.10, told apart by the message.
+
+Kubernetes runs use the session's local cluster (tests/kubernetes_support.py) and a namespace per
+test (kubernetes_backend.py); Docker builds and exports their images, so they need what Docker
+runs need as well. What the node reports: a killed container terminates with 137, as on Docker;
+containerd pulls without Docker's `GET /v2/` (it begins with `HEAD .../manifests/<ref>`); an
+imported image has no repository digest, as an image built locally on Docker.
 """
 
 from __future__ import annotations
@@ -37,8 +44,19 @@ import aiodocker
 import pytest
 
 from executor_adapters.docker import AiodockerContainerRuntime
+from executor_adapters.kubernetes import (
+    ClusterSettings,
+    KubernetesContainerRuntime,
+    PerformerReach,
+)
 from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
 from executor_core.performers import ContainerHardening, ContainerSpec, PerformerImage
+from tests.contract.container_runtime.kubernetes_backend import (
+    KubeNamespace,
+    KubernetesTestImages,
+    prepare_images,
+    remove_from_node,
+)
 from tests.contract.container_runtime.support import (
     BASE_IMAGE,
     CASE_LABEL,
@@ -66,7 +84,8 @@ from tests.contract.container_runtime.support import (
     engine_answers,
     purge,
 )
-from tests.registry_support import LocalRegistry
+from tests.kubernetes_support import LocalCluster
+from tests.registry_support import LocalRegistry, PushedImage
 
 
 @pytest.fixture(scope="session")
@@ -110,7 +129,22 @@ def docker_test_images(docker_run: None, stand_in_registry: StandInRegistry) -> 
     return images
 
 
-@pytest.fixture(params=["memory", pytest.param("docker", marks=pytest.mark.docker)])
+@pytest.fixture(scope="session")
+def kubernetes_test_images(
+    kubernetes_cluster: LocalCluster,
+    docker_test_images: DockerTestImages,
+    stand_in_registry: StandInRegistry,
+) -> KubernetesTestImages:
+    return prepare_images(kubernetes_cluster, docker_test_images, stand_in_registry)
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("docker", marks=pytest.mark.docker),
+        pytest.param("kubernetes", marks=pytest.mark.kubernetes),
+    ]
+)
 def backend(request: pytest.FixtureRequest) -> str:
     """Which runtime the test runs against."""
     return str(request.param)
@@ -126,11 +160,40 @@ def docker_images(backend: str, request: pytest.FixtureRequest) -> DockerTestIma
 
 
 @pytest.fixture
-def backend_registry(backend: str, request: pytest.FixtureRequest) -> LocalRegistry | None:
-    """The real registry of the Docker backend's pull tests; None for the in-memory one."""
-    if backend != "docker":
+def kubernetes_images(backend: str, request: pytest.FixtureRequest) -> KubernetesTestImages | None:
+    """The Kubernetes backend's test images (imported into the node once per run)."""
+    if backend != "kubernetes":
+        return None
+    images: KubernetesTestImages = request.getfixturevalue("kubernetes_test_images")
+    return images
+
+
+@pytest.fixture
+def kube(
+    kubernetes_images: KubernetesTestImages | None, request: pytest.FixtureRequest, case_id: str
+) -> Iterator[KubeNamespace | None]:
+    """The Kubernetes backend's namespace for this test, and admin access to it; deleted after
+    the test with all it holds. None for the other backends."""
+    if kubernetes_images is None:
+        yield None
+        return
+    cluster: LocalCluster = request.getfixturevalue("kubernetes_cluster")
+    namespace = KubeNamespace.make(cluster, case_id)
+    yield namespace
+    namespace.delete()
+
+
+@pytest.fixture
+def backend_registry(
+    backend: str, request: pytest.FixtureRequest, kube: KubeNamespace | None
+) -> LocalRegistry | None:
+    """The real registry of the engines' pull tests; None for the in-memory one."""
+    if backend == "memory":
         return None
     registry: LocalRegistry = request.getfixturevalue("registry")
+    if kube is not None:  # containerd asks a registry over HTTPS unless told
+        kube.cluster.trust_registry(registry.url)
+        kube.cluster.trust_registry(registry.unreachable_url)
     return registry
 
 
@@ -148,7 +211,21 @@ async def engine(
 
 
 @pytest.fixture
-async def runtime(engine: aiodocker.Docker | None) -> AsyncIterator[ListingRuntime]:
+async def runtime(
+    engine: aiodocker.Docker | None, kube: KubeNamespace | None
+) -> AsyncIterator[ListingRuntime]:
+    if kube is not None:
+        settings = ClusterSettings(
+            namespace=kube.name,
+            kubeconfig_path=str(kube.cluster.kubeconfig),
+            reach=PerformerReach.PORT_FORWARD,
+        )
+        kubernetes_runtime = KubernetesContainerRuntime(
+            settings, start_timeout=60, poll_interval=0.2
+        )
+        yield kubernetes_runtime
+        await kubernetes_runtime.aclose()
+        return
     if engine is None:
         yield InMemoryContainerRuntime(
             available_images=[
@@ -170,28 +247,42 @@ async def runtime(engine: aiodocker.Docker | None) -> AsyncIterator[ListingRunti
 
 
 @pytest.fixture
-def image(docker_images: DockerTestImages | None) -> PerformerImage:
-    """An image whose container keeps running and listens on the performer port."""
-    return FAKE_IMAGE if docker_images is None else docker_images.serving
+def image(
+    docker_images: DockerTestImages | None, kubernetes_images: KubernetesTestImages | None
+) -> PerformerImage:
+    """An image whose container keeps running and listens on the performer port (and, for a
+    pod's readiness probe, answers grpc.health.v1 there)."""
+    found = docker_images or kubernetes_images
+    return FAKE_IMAGE if found is None else found.serving
 
 
 @pytest.fixture
-def exiting_image(docker_images: DockerTestImages | None) -> PerformerImage:
+def exiting_image(
+    docker_images: DockerTestImages | None, kubernetes_images: KubernetesTestImages | None
+) -> PerformerImage:
     """An image whose process exits at once."""
-    return FAKE_EXITING_IMAGE if docker_images is None else docker_images.exiting
+    found = docker_images or kubernetes_images
+    return FAKE_EXITING_IMAGE if found is None else found.exiting
 
 
 @pytest.fixture
-def missing_image(docker_images: DockerTestImages | None) -> PerformerImage:
+def missing_image(
+    docker_images: DockerTestImages | None, kubernetes_images: KubernetesTestImages | None
+) -> PerformerImage:
     """An image that exists neither locally nor in its registry."""
-    if docker_images is None:
+    found = docker_images or kubernetes_images
+    if found is None:
         return PerformerImage("example.test/missing", tag="v1")
-    return docker_images.missing
+    return found.missing
 
 
 @pytest.fixture
-def crash(runtime: ListingRuntime, engine: aiodocker.Docker | None) -> Crash:
+def crash(
+    runtime: ListingRuntime, engine: aiodocker.Docker | None, kube: KubeNamespace | None
+) -> Crash:
     """Make a container's process exit behind the runtime's back."""
+    if kube is not None:
+        return kube.crash
     if engine is None:
         assert isinstance(runtime, InMemoryContainerRuntime)
         memory = runtime
@@ -212,29 +303,47 @@ def crash(runtime: ListingRuntime, engine: aiodocker.Docker | None) -> Crash:
 
 @pytest.fixture
 async def pullable_image(
-    backend_registry: LocalRegistry | None, engine: aiodocker.Docker | None
+    backend_registry: LocalRegistry | None,
+    engine: aiodocker.Docker | None,
+    kube: KubeNamespace | None,
 ) -> PerformerImage:
     """An image by digest in a reachable registry, not present locally when the test begins."""
-    if backend_registry is None or engine is None:
+    if backend_registry is None:
         return FAKE_PULLABLE_IMAGE
-    await _absent(engine, backend_registry.v1.reference)
+    if kube is not None:
+        remove_from_node(kube.cluster, _node_names(backend_registry.v1))
+    if engine is not None:
+        await _absent(engine, backend_registry.v1.reference)
     return backend_registry.v1.image
 
 
 @pytest.fixture
 async def tagged_image(
-    backend_registry: LocalRegistry | None, engine: aiodocker.Docker | None
+    backend_registry: LocalRegistry | None,
+    engine: aiodocker.Docker | None,
+    kube: KubeNamespace | None,
 ) -> AsyncIterator[tuple[PerformerImage, str]]:
     """An image by tag in a reachable registry, not present locally, and the digest the
     registry serves for it; the local tag is removed again after the test."""
-    if backend_registry is None or engine is None:
+    if backend_registry is None:
         yield FAKE_TAGGED_IMAGE, FAKE_DIGEST
         return
     pushed = backend_registry.v1
     image = PerformerImage(pushed.repository, tag=pushed.tag)
-    await _absent(engine, image.reference)
+    if kube is not None:
+        remove_from_node(kube.cluster, _node_names(pushed))
+    if engine is not None:
+        await _absent(engine, image.reference)
     yield image, pushed.digest
-    await _absent(engine, image.reference)
+    if kube is not None:
+        remove_from_node(kube.cluster, _node_names(pushed))
+    if engine is not None:
+        await _absent(engine, image.reference)
+
+
+def _node_names(pushed: PushedImage) -> list[str]:
+    """Every name containerd's CRI gives a pulled image: by tag, by digest, by image id."""
+    return [f"{pushed.repository}:{pushed.tag}", pushed.reference, pushed.image_id]
 
 
 async def _absent(engine: aiodocker.Docker, reference: str) -> None:
@@ -255,7 +364,10 @@ async def _absent(engine: aiodocker.Docker, reference: str) -> None:
 
 @pytest.fixture
 def pulls(
-    runtime: ListingRuntime, backend_registry: LocalRegistry | None, pullable_image: PerformerImage
+    runtime: ListingRuntime,
+    backend: str,
+    backend_registry: LocalRegistry | None,
+    pullable_image: PerformerImage,
 ) -> Pulls:
     """Count the pulls of `pullable_image` since the test began."""
     if backend_registry is None:
@@ -264,6 +376,15 @@ def pulls(
         return lambda: memory.pulled_images.count(FAKE_PULLABLE_IMAGE.reference)
     registry = backend_registry
     before = len(registry.requests())
+    if backend == "kubernetes":
+
+        def count_resolves() -> int:
+            # containerd sends no GET /v2/: each of its pulls begins with resolving the
+            # reference, HEAD /v2/<repository>/manifests/<tag or digest>.
+            asked = registry.requests()[before:]
+            return len([r for r in asked if r.method == "HEAD" and "/manifests/" in r.path])
+
+        return count_resolves
 
     def count() -> int:
         # Every pull begins with the engine's GET /v2/; what follows differs, as an engine
@@ -302,7 +423,15 @@ def unknown_repository_image(backend_registry: LocalRegistry | None) -> Performe
 @pytest.fixture
 def endpoint_accepts_connections(backend: str) -> bool:
     """Capability: something really listens at the endpoints the runtime returns."""
-    return backend == "docker"
+    return backend in ("docker", "kubernetes")
+
+
+@pytest.fixture
+def ensure_image_pulls(backend: str) -> bool:
+    """Capability: `ensure_image` itself pulls, and so reports what a pull would. False for
+    Kubernetes, where the node's kubelet pulls when the pod starts and `ensure_image` has
+    nothing to do; its pull failures are reported by `start_container`."""
+    return backend != "kubernetes"
 
 
 @pytest.fixture

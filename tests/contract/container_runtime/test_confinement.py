@@ -2,7 +2,10 @@
 performer network can be internal (no route out) while ports stay reachable on 127.0.0.1.
 
 The contract tests read the container back: from the engine's inspect data for Docker, from
-the recorded spec for the fake. The Docker-only tests at the end check the engine's own field
+the pod's spec for Kubernetes, from the recorded spec for the fake. Kubernetes has no per-pod
+pids limit or log rotation (they are the kubelet's, for every pod of the node), so for it those
+fields are compared after being set to what was asked (`comparable`); every other field is
+read from the pod. The Docker-only tests at the end check the engine's own field
 names and values, what a process in the container can do, and the relay that publishes the
 port of a performer on an internal network (`executor_adapters.docker._relay`).
 """
@@ -24,6 +27,13 @@ from executor_adapters.memory.container_runtime import InMemoryContainerRuntime
 from executor_core.errors import ContainerRuntimeError, ContainerStartFailed
 from executor_core.performers import MIB, ContainerHardening
 from executor_core.ports import ContainerEventKind
+from tests.contract.container_runtime.kubernetes_backend import (
+    NETWORK_LABEL,
+    NODE_LEVEL_FIELDS,
+    KubeNamespace,
+    hardening_from_pod,
+    policy_is_internal,
+)
 from tests.contract.container_runtime.support import (
     EventWatch,
     ListingRuntime,
@@ -34,6 +44,7 @@ from tests.contract.container_runtime.support import (
 docker_backend = pytest.mark.parametrize("backend", ["docker"], indirect=True)
 
 Observe = Callable[[str], Awaitable[ContainerHardening]]
+Comparable = Callable[[ContainerHardening, ContainerHardening], ContainerHardening]
 
 CONFINED = ContainerHardening(
     no_new_privileges=True,
@@ -91,8 +102,17 @@ def hardening_from_inspect(info: dict[str, object]) -> ContainerHardening:
 
 
 @pytest.fixture
-def observe(runtime: ListingRuntime, engine: aiodocker.Docker | None) -> Observe:
+def observe(
+    runtime: ListingRuntime, engine: aiodocker.Docker | None, kube: KubeNamespace | None
+) -> Observe:
     """Read back how a started container is confined."""
+    if kube is not None:
+        namespace = kube
+
+        async def from_pod(container_id: str) -> ContainerHardening:
+            return hardening_from_pod(await namespace.pod(container_id))
+
+        return from_pod
     if engine is None:
         assert isinstance(runtime, InMemoryContainerRuntime)
         memory = runtime
@@ -110,10 +130,39 @@ def observe(runtime: ListingRuntime, engine: aiodocker.Docker | None) -> Observe
 
 
 @pytest.fixture
+def comparable(kube: KubeNamespace | None) -> Comparable:
+    """What of a container's confinement, as observed, can be compared with what was asked.
+
+    All of it for Docker and the fake. For Kubernetes, the pids limit and log rotation are set
+    on the node's kubelet (`podPidsLimit`, `containerLogMaxSize`, `containerLogMaxFiles`) for
+    every pod and cannot be set per pod, so they are taken from what was asked; every other
+    field stays as read from the pod.
+    """
+    if kube is None:
+        return lambda found, _asked: found
+
+    def per_pod(found: ContainerHardening, asked: ContainerHardening) -> ContainerHardening:
+        return attrs.evolve(found, **{name: getattr(asked, name) for name in NODE_LEVEL_FIELDS})
+
+    return per_pod
+
+
+@pytest.fixture
 def is_internal(
-    runtime: ListingRuntime, engine: aiodocker.Docker | None
+    runtime: ListingRuntime, engine: aiodocker.Docker | None, kube: KubeNamespace | None
 ) -> Callable[[str], Awaitable[bool]]:
     """Tell whether a network, by id, is internal."""
+    if kube is not None:
+        namespace = kube
+
+        async def from_policy(network_id: str) -> bool:
+            policy = await namespace.get(
+                f"networkpolicies/{network_id}", group="networking.k8s.io/v1"
+            )
+            assert policy is not None, f"no NetworkPolicy {network_id}"
+            return policy_is_internal(policy)
+
+        return from_policy
     if engine is None:
         assert isinstance(runtime, InMemoryContainerRuntime)
         memory = runtime
@@ -132,9 +181,17 @@ def is_internal(
 
 @pytest.fixture
 def networks_of(
-    runtime: ListingRuntime, engine: aiodocker.Docker | None
+    runtime: ListingRuntime, engine: aiodocker.Docker | None, kube: KubeNamespace | None
 ) -> Callable[[str], Awaitable[set[str]]]:
     """The names of the networks a container is attached to."""
+    if kube is not None:
+        namespace = kube
+
+        async def from_label(container_id: str) -> set[str]:
+            labels = (await namespace.pod(container_id))["metadata"].get("labels") or {}
+            return {labels[NETWORK_LABEL]} if NETWORK_LABEL in labels else set()
+
+        return from_label
     if engine is None:
         assert isinstance(runtime, InMemoryContainerRuntime)
         memory = runtime
@@ -154,14 +211,14 @@ def networks_of(
 
 
 async def test_the_default_confinement_is_hardened(
-    runtime: ListingRuntime, make_spec: SpecFactory, observe: Observe
+    runtime: ListingRuntime, make_spec: SpecFactory, observe: Observe, comparable: Comparable
 ) -> None:
     started = await runtime.start_container(make_spec())
 
     expected = ContainerHardening()
     # The engine refuses a CPU limit above the CPUs it has, so the runtime may lower it.
     allowed = {expected.cpus, min(expected.cpus, float(os.cpu_count() or 1))}
-    found = await observe(started.container_id)
+    found = comparable(await observe(started.container_id), expected)
     assert found.cpus in allowed
     assert attrs.evolve(found, cpus=expected.cpus) == expected
     assert found.no_new_privileges
@@ -172,6 +229,7 @@ async def test_every_setting_reaches_a_container_on_an_internal_network(
     runtime: ListingRuntime,
     make_spec: SpecFactory,
     observe: Observe,
+    comparable: Comparable,
     is_internal: Callable[[str], Awaitable[bool]],
     networks_of: Callable[[str], Awaitable[set[str]]],
     network_name: str,
@@ -182,7 +240,7 @@ async def test_every_setting_reaches_a_container_on_an_internal_network(
 
     started = await runtime.start_container(make_spec(network=network_name, hardening=CONFINED))
 
-    assert await observe(started.container_id) == CONFINED
+    assert comparable(await observe(started.container_id), CONFINED) == CONFINED
     assert await is_internal(network.network_id)
     assert await networks_of(started.container_id) == {network_name}
     assert started.endpoint.host == "127.0.0.1"
@@ -192,13 +250,13 @@ async def test_every_setting_reaches_a_container_on_an_internal_network(
 
 
 async def test_limits_of_0_are_no_limits_and_privileges_may_be_allowed(
-    runtime: ListingRuntime, make_spec: SpecFactory, observe: Observe
+    runtime: ListingRuntime, make_spec: SpecFactory, observe: Observe, comparable: Comparable
 ) -> None:
     relaxed = ContainerHardening(no_new_privileges=False, pids_limit=0, memory_bytes=0, cpus=0)
 
     started = await runtime.start_container(make_spec(hardening=relaxed))
 
-    assert await observe(started.container_id) == relaxed
+    assert comparable(await observe(started.container_id), relaxed) == relaxed
 
 
 async def test_a_network_is_not_internal_unless_asked(

@@ -127,7 +127,10 @@ def test_hardening_becomes_the_security_context_and_limits() -> None:
         "runAsGroup": 1000,
         "runAsNonRoot": True,
     }
-    assert made["resources"] == {"limits": {"cpu": "1500m", "memory": str(512 * 1024 * 1024)}}
+    assert made["resources"] == {
+        "limits": {"cpu": "1500m", "memory": str(512 * 1024 * 1024)},
+        "requests": {"cpu": "100m", "memory": str(128 * 1024 * 1024)},
+    }
     assert made["volumeMounts"] == [{"name": "tmp", "mountPath": "/tmp"}]
     assert pod["spec"]["volumes"][0]["emptyDir"]["medium"] == "Memory"
     assert pod["spec"]["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
@@ -136,6 +139,20 @@ def test_hardening_becomes_the_security_context_and_limits() -> None:
 def test_a_user_name_is_refused_as_kubernetes_takes_numbers() -> None:
     with pytest.raises(ValueError, match="numeric"):
         pod_manifest(spec(hardening=ContainerHardening(user="performer")), PodSettings())
+
+
+def test_requests_never_exceed_a_lower_limit() -> None:
+    hardening = ContainerHardening(cpus=0.05, memory_bytes=64 * 1024 * 1024)
+
+    resources = container(pod_manifest(spec(hardening=hardening), PodSettings()))["resources"]
+
+    assert resources["requests"] == {"cpu": "50m", "memory": str(64 * 1024 * 1024)}
+
+
+def test_without_limits_nothing_is_requested() -> None:
+    hardening = ContainerHardening(cpus=0, memory_bytes=0)
+
+    assert container(pod_manifest(spec(hardening=hardening), PodSettings()))["resources"] == {}
 
 
 def test_pod_settings_give_account_requests_limits_and_node_selector() -> None:
