@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import json
 import subprocess
-import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any
 
 import attrs
 import grpc
@@ -24,6 +22,7 @@ from executor_app.bootstrap import ExecutorApp, build_executor
 from executor_core.performers import PerformerImage
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.docker_support import REPO, require_example_image, track_instance
+from tests.e2e.deployments import deploy_request, wait_for
 from tests.registry_support import LocalRegistry
 from tests.vectors import load_vector
 
@@ -110,12 +109,6 @@ async def result_tag(client: ExecutorClient, n: int) -> str:
     return result.output[32:].decode()
 
 
-def deploy_request(image: Any, *env: pb.PerformerEnv) -> pb.DeployArtifactRequest:
-    return pb.DeployArtifactRequest(
-        avs_address=AVS, registry_url=image.repository, digest=image.digest, env=list(env)
-    )
-
-
 def container_env(container_id: str) -> dict[str, str]:
     """The container's Config.Env, as the engine reports it."""
     out = subprocess.run(
@@ -125,15 +118,6 @@ def container_env(container_id: str) -> dict[str, str]:
         check=True,
     ).stdout
     return dict(entry.partition("=")[::2] for entry in json.loads(out))
-
-
-async def wait_for(predicate: Callable[[], Awaitable[bool]], timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
 
 
 async def test_env_reaches_the_container_and_survives_docker_kill(

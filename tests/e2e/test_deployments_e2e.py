@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -14,21 +13,13 @@ import pytest
 
 from executor_adapters.config import ExecutorConfig, load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
-from executor_adapters.signing import bn254
 from executor_app.bootstrap import ExecutorApp, build_executor
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.docker_support import REPO, containers_with_label, require_example_image, track_instance
-from tests.vectors import load_vector
+from tests.e2e.deployments import deploy_request, swap_under_load, tag_of, wait_for
+from tests.e2e.signed_tasks import AVS, signed_task
 
 pytestmark = pytest.mark.docker
-
-AVS = "0x70997970C51812dc3A010C7d01b50e0d17dc79C8"
-AGGREGATOR = "0x90F79bf6EB2c4f870365E785982E1f101E93b906"
-AGGREGATOR_SECRET = next(
-    int(k["sk_hex"], 16)
-    for k in load_vector("bn254_keys.json")["keys"]
-    if k["name"] == "ponos-aggregator"
-)
 
 
 def deployment_config(network: str, **deployment: float) -> ExecutorConfig:
@@ -70,75 +61,15 @@ async def app_factory(run_id: str) -> AsyncIterator[Any]:
         await app.stop(grace=5)
 
 
-def task(n: int, task_id: str) -> pb.TaskSubmission:
-    payload = n.to_bytes(32, "big")
-    return pb.TaskSubmission(
-        task_id=task_id,
-        avs_address=AVS,
-        payload=payload,
-        aggregator_address=AGGREGATOR,
-        signature=bn254.sign(AGGREGATOR_SECRET, payload),
-    )
-
-
-def deploy_request(image: Any) -> pb.DeployArtifactRequest:
-    return pb.DeployArtifactRequest(
-        avs_address=AVS, registry_url=image.repository, digest=image.digest
-    )
-
-
-def tag_of(output: bytes) -> str:
-    return output[32:].decode()
-
-
-async def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 async def test_v1_to_v2_under_load_loses_no_task_and_never_goes_back(
     app_factory: Any, registry: Any
 ) -> None:
     app, client = await app_factory()
     await client.deploy_artifact(deploy_request(registry.v1), timeout=60)
-    stop = asyncio.Event()
-    failures: list[str] = []
-    swap: dict[str, float] = {}
 
-    async def worker(index: int) -> list[tuple[float, float, str]]:
-        seen: list[tuple[float, float, str]] = []
-        n = 0
-        while not stop.is_set():
-            n += 1
-            sent = time.monotonic()
-            try:
-                result = await client.submit_task(task(n, f"0x{index:04x}{n:060x}"), timeout=30)
-            except grpc.aio.AioRpcError as exc:
-                failures.append(f"{exc.code().name}: {exc.details()}")
-                continue
-            seen.append((sent, time.monotonic(), tag_of(result.output)))
-        return seen
+    swap = await swap_under_load(client, deploy_request(registry.v2), clients=20)
 
-    workers = [asyncio.create_task(worker(i)) for i in range(20)]
-    await asyncio.sleep(1.0)
-    swap["start"] = time.monotonic()
-    reply = await client.deploy_artifact(deploy_request(registry.v2), timeout=60)
-    swap["end"] = time.monotonic()
-    assert reply.success
-    await asyncio.sleep(1.0)
-    stop.set()
-    histories = await asyncio.gather(*workers)
-    assert failures == []
-    for history in histories:
-        tags = [tag for _, _, tag in history]
-        assert tags == sorted(tags), "a client saw v1 after v2"
-        assert all(tag == "v1" for _, done, tag in history if done < swap["start"])
-        assert all(tag == "v2" for sent, _, tag in history if sent > swap["end"])
-    assert sum(len(h) for h in histories) > 100
+    swap.assert_nothing_lost_and_never_back("v1", "v2", at_least=100)
     performers = (await client.list_performers()).performers
     assert [(p.status, p.artifact_digest) for p in performers] == [
         ("InService", registry.v2.digest)
@@ -165,7 +96,7 @@ async def test_a_broken_image_fails_with_deadline_exceeded_and_v1_serves_on(
     assert [(p.performer_id, p.container_id, p.artifact_digest) for p in after] == [
         (p.performer_id, p.container_id, p.artifact_digest) for p in before
     ]
-    assert tag_of((await client.submit_task(task(3, "0x01"), timeout=30)).output) == "v1"
+    assert tag_of((await client.submit_task(signed_task("0x01", 3), timeout=30)).output) == "v1"
     label = f"com.eigenlayer.hourglass.executor-instance={app.instance_id}"
     assert containers_with_label(label) == [before[0].container_id]
 
@@ -230,7 +161,7 @@ async def test_a_killed_performer_is_reported_recreated_and_serves_again(
     await wait_for(recreated, 30, "the performer to be recreated")
     (after,) = (await client.list_performers()).performers
     assert after.performer_id == before.performer_id
-    result = await client.submit_task(task(4, "0x02"), timeout=30)
+    result = await client.submit_task(signed_task("0x02", 4), timeout=30)
     assert int.from_bytes(result.output[:32], "big") == 16
 
 
@@ -248,4 +179,4 @@ async def test_an_image_that_turns_unhealthy_in_probation_is_rolled_back(
         )
 
     await wait_for(rolled_back, 40, "the previous image to be back in service")
-    assert tag_of((await client.submit_task(task(5, "0x03"), timeout=30)).output) == "v1"
+    assert tag_of((await client.submit_task(signed_task("0x03", 5), timeout=30)).output) == "v1"

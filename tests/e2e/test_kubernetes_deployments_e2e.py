@@ -29,6 +29,7 @@ from executor_adapters.grpc.executor_client import ExecutorClient
 from executor_app.bootstrap import ExecutorApp, build_executor
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.docker_support import REPO, free_port
+from tests.e2e.deployments import deploy_request, swap_under_load, tag_of, wait_for
 from tests.e2e.signed_tasks import AVS, signed_task
 from tests.kubernetes_support import LocalCluster
 from tests.registry_support import LocalRegistry
@@ -150,25 +151,6 @@ def names(cluster: LocalCluster, namespace: str, kind: str, *, api: str = "/api/
     return sorted(item["metadata"]["name"] for item in listed["items"])
 
 
-def deploy_request(image: Any) -> pb.DeployArtifactRequest:
-    return pb.DeployArtifactRequest(
-        avs_address=AVS, registry_url=image.repository, digest=image.digest
-    )
-
-
-def tag_of(output: bytes) -> str:
-    return output[32:].decode()
-
-
-async def wait_for(predicate: Any, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if await predicate():
-            return
-        await asyncio.sleep(0.2)
-    pytest.fail(f"timed out waiting for {what}")
-
-
 async def test_the_configured_performer_runs_in_a_pod_with_its_service(
     kubernetes_cluster: LocalCluster, namespace: str, start_executor: Any
 ) -> None:
@@ -199,43 +181,10 @@ async def test_v1_to_v2_under_load_loses_no_task_and_never_goes_back(
 ) -> None:
     _, client = await start_executor()
     await client.deploy_artifact(deploy_request(registry.v1), timeout=90)
-    stop = asyncio.Event()
-    failures: list[str] = []
-    swap: dict[str, float] = {}
 
-    async def worker(index: int) -> list[tuple[float, float, str]]:
-        seen: list[tuple[float, float, str]] = []
-        n = 0
-        while not stop.is_set():
-            n += 1
-            sent = time.monotonic()
-            try:
-                result = await client.submit_task(
-                    signed_task(f"0x{index:04x}{n:060x}", n), timeout=30
-                )
-            except grpc.aio.AioRpcError as exc:
-                failures.append(f"{exc.code().name}: {exc.details()}")
-                continue
-            seen.append((sent, time.monotonic(), tag_of(result.output)))
-        return seen
+    swap = await swap_under_load(client, deploy_request(registry.v2), clients=16)
 
-    workers = [asyncio.create_task(worker(i)) for i in range(16)]
-    await asyncio.sleep(1.0)
-    swap["start"] = time.monotonic()
-    reply = await client.deploy_artifact(deploy_request(registry.v2), timeout=90)
-    swap["end"] = time.monotonic()
-    assert reply.success
-    await asyncio.sleep(1.0)
-    stop.set()
-    histories = await asyncio.gather(*workers)
-
-    assert failures == []
-    for history in histories:
-        tags = [tag for _, _, tag in history]
-        assert tags == sorted(tags), "a client saw v1 after v2"
-        assert all(tag == "v1" for _, done, tag in history if done < swap["start"])
-        assert all(tag == "v2" for sent, _, tag in history if sent > swap["end"])
-    assert sum(len(h) for h in histories) > 100
+    swap.assert_nothing_lost_and_never_back("v1", "v2", at_least=100)
     (performer,) = (await client.list_performers()).performers
     assert (performer.status, performer.artifact_digest) == ("InService", registry.v2.digest)
 
