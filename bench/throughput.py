@@ -26,6 +26,12 @@ What it does, all on 127.0.0.1:
 6. Reads the executor's own per-task log lines of the concurrency-1 run for the time spent in
    verification, the performer call and signing.
 
+With `--go-relay` it also builds bench/go_relay (scripts/build-go-relay.sh), a Go stand-in for
+an executor (grpc-go, one gnark-crypto pairing per task, the result signed), starts it in front
+of the same performer container, runs the same kind of G1 requests through it in A-B-B-A order
+with the executor at each concurrency, and checks a sample of its results: the Go executor of
+Hourglass cannot be built here, and the stand-in puts a Go figure in the same run.
+
 With `--generation g2` (the default is `g1,g2`) it also starts anvil with our EigenLayer mocks,
 sets up the AVS's BN254 operator sets, points the executor's `l1Chain` at a counting JSON-RPC
 proxy in front of anvil (one executor serves both generations: `acceptG1Tasks`), counts the
@@ -99,6 +105,7 @@ FLOOD_VALID_CONCURRENCY = 4
 FLOOD_BAD_CONCURRENCY = 16
 HEALTH_RPS = 100
 TARGET_RATIOS = {1: 0.35, 16: 0.65, 64: 0.75}
+RELAY = "go-relay"
 GO_RATIOS = {1: 0.28, 16: 0.51, 64: 0.61}
 TARGET_C1_P50_OVER_DIRECT_MS = 1.5
 TARGET_RSS_MB = 130.0
@@ -249,6 +256,46 @@ def instance_id(log_path: Path) -> str:
             if record.get("msg") == "executor starting":
                 return str(record["executorInstance"])
     return ""
+
+
+@dataclass
+class GoRelay:
+    process: subprocess.Popen[bytes]
+    target: str
+
+
+@contextlib.contextmanager
+def go_relay(
+    directory: Path, performer_target: str, aggregator_pk: bytes, operator_sk: int
+) -> Iterator[GoRelay]:
+    """bench/go_relay in front of the executor's own performer container, stopped by pid."""
+    binary = run_script("bash", "scripts/build-go-relay.sh")
+    target = f"127.0.0.1:{free_port()}"
+    command = [
+        binary, "-listen", target, "-performer", performer_target,
+        "-aggregator-key", aggregator_pk.hex(), "-operator-key", f"{operator_sk:064x}",
+        "-operator-address", OPERATOR,
+    ]  # fmt: skip
+    log_path = directory / "go-relay.log"
+    process = subprocess.Popen(command, stderr=log_path.open("wb"), stdout=subprocess.DEVNULL)
+    try:
+        host, port = target.rsplit(":", 1)
+        for _ in range(100):
+            if process.poll() is not None:
+                raise SystemExit(f"the Go relay exited with {process.returncode}; see {log_path}")
+            with contextlib.suppress(OSError), socket.create_connection((host, int(port)), 0.2):
+                break
+            time.sleep(0.1)
+        else:
+            raise SystemExit("the Go relay did not listen within 10 s")
+        yield GoRelay(process, target)
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def stop_executor(executor: Executor) -> tuple[int | None, int]:
@@ -811,12 +858,24 @@ def run(args: argparse.Namespace) -> int:
     peak = 0.0
     chain = start_chain(aggregator_sk, operator_sk) if "g2" in generations else None
     try:
-        with tempfile.TemporaryDirectory(prefix="executor-bench-") as temp:
+        with (
+            tempfile.TemporaryDirectory(prefix="executor-bench-") as temp,
+            contextlib.ExitStack() as stack,
+        ):
             directory = Path(temp)
             l1_rpc = chain.counter.url if chain is not None else None
             executor = asyncio.run(start_executor(directory, aggregator_pk, args.src, l1_rpc))
             say(f"executor {executor.target}, performer {executor.performer_target}")
             say(f"executor from {args.src or 'this checkout'}; BN254 here: {bn254.backend()}")
+            relay = (
+                stack.enter_context(
+                    go_relay(directory, executor.performer_target, aggregator_pk, operator_sk)
+                )
+                if args.go_relay
+                else None
+            )
+            if relay is not None:
+                say(f"Go relay {relay.target}, in front of the same performer")
             if chain is not None:
                 say(f"anvil {chain.node.url}, counted through {chain.counter.url}")
             try:
@@ -837,16 +896,24 @@ def run(args: argparse.Namespace) -> int:
                         f"{tag}-direct-{c}", concurrency=c, seconds=seconds,
                     )  # fmt: skip
                     results[("direct", c)] = direct
-                    # A-B-B-A: each generation runs twice, half the length each time, in
-                    # mirrored order, so that a drift in the machine's speed (it is shared)
-                    # weighs on both alike.
-                    order = (
-                        [*generations, *reversed(generations)]
-                        if len(generations) > 1
-                        else generations
-                    )
-                    halves: dict[str, list[Load]] = {g: [] for g in generations}
-                    for n, gen in enumerate(order):
+                    # A-B-B-A: each lane (a generation, or the Go relay) runs twice, half the
+                    # length each time, in mirrored order, so that a drift in the machine's
+                    # speed (it is shared) weighs on all alike.
+                    lanes = [*generations, *([RELAY] if relay is not None else [])]
+                    order = [*lanes, *reversed(lanes)] if len(lanes) > 1 else lanes
+                    halves: dict[str, list[Load]] = {lane: [] for lane in lanes}
+                    for n, lane in enumerate(order):
+                        length = seconds * len(lanes) / len(order)
+                        if lane == RELAY:
+                            assert relay is not None
+                            load, _, _, _ = measured(
+                                ghz, relay.target, SUBMIT, makers["g1"], directory,
+                                f"{tag}-relay-{c}-{n}", concurrency=c, seconds=length,
+                            )  # fmt: skip
+                            halves[lane].append(load)
+                            say(f"c={c}: direct {direct.rps:.0f} rps, Go relay {load.rps:.0f} rps")
+                            continue
+                        gen = lane
                         probe = None
                         if c == max(levels) and n == 0:
                             probe = functools.partial(
@@ -857,8 +924,7 @@ def run(args: argparse.Namespace) -> int:
                         with peak_rss(executor.process.pid) as rss:
                             load, requests, health_load, cal = measured(
                                 ghz, executor.target, SUBMIT, makers[gen], directory,
-                                f"{tag}-{gen}-{c}-{n}", concurrency=c,
-                                seconds=seconds * len(generations) / len(order),
+                                f"{tag}-{gen}-{c}-{n}", concurrency=c, seconds=length,
                                 beside=(lambda s, p=probe: p(length=f"-z {max(s - 1, 1):.1f}s"))
                                 if probe else None,
                             )  # fmt: skip
@@ -881,6 +947,10 @@ def run(args: argparse.Namespace) -> int:
                     samples["g1"] = asyncio.run(
                         check_sample(executor.target, aggregator_sk, operator_pk)
                     )
+                    if relay is not None:
+                        samples["Go relay"] = asyncio.run(
+                            check_sample(relay.target, aggregator_sk, operator_pk)
+                        )
                 if chain is not None:
                     samples["g2"] = asyncio.run(
                         check_sample_g2(executor.target, aggregator, operator_pk, warm_block)
@@ -914,6 +984,20 @@ def run(args: argparse.Namespace) -> int:
                      "target", "result"], rows))  # fmt: skip
         print()
         failed_rows += [r for r in rows if r[-1] == "FAIL"]
+    if "g1" in generations and args.go_relay:
+        rows = []
+        for c in levels:
+            direct, load, relayed = results[("direct", c)], results[("g1", c)], results[(RELAY, c)]
+            rows.append([c, f"{direct.rps:.0f}", f"{load.rps:.0f}", f"{relayed.rps:.0f}",
+                         f"{load.rps / direct.rps:.2f}", f"{relayed.rps / direct.rps:.2f}",
+                         f"{load.rps / relayed.rps:.2f}", f"{load.p50_ms:.2f}",
+                         f"{relayed.p50_ms:.2f}", relayed.failed])  # fmt: skip
+        print("G1 beside the Go relay (bench/go_relay: grpc-go, one gnark pairing per task), "
+              "same requests, same performer:")  # fmt: skip
+        print(table(["c", "direct rps", "executor rps", "relay rps", "executor/direct",
+                     "relay/direct", "executor/relay", "executor p50 ms", "relay p50 ms",
+                     "relay failed"], rows))  # fmt: skip
+        print()
     if "g2" in generations:
         rows = []
         for c in levels:
@@ -1061,6 +1145,13 @@ def main() -> None:
         default="g1,g2",
         help="g1, g2 or both (the default): g2 starts anvil with the EigenLayer mocks and runs "
         "version-1 tasks through the same executor process",
+    )
+    parser.add_argument(
+        "--go-relay",
+        action="store_true",
+        help="also run the same G1 requests through bench/go_relay, a Go stand-in for an "
+        "executor (grpc-go, one gnark-crypto pairing per task, the result signed), in front of "
+        "the same performer, in A-B-B-A order with the executor",
     )
     parser.add_argument(
         "--src",
