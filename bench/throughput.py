@@ -598,6 +598,20 @@ def ghz_start(
     return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
 
 
+def health_probe(
+    ghz: Path, target: str, directory: Path, name: str
+) -> Callable[[float], subprocess.Popen[str]]:
+    """What `measured` starts beside a timed run: HEALTH_RPS Checks a second for its length."""
+
+    def start(seconds: float) -> subprocess.Popen[str]:
+        return ghz_start(
+            ghz, target, HEALTH, None, directory, name, concurrency=1, rps=HEALTH_RPS,
+            length=f"-z {max(seconds - 1, 1):.1f}s",
+        )  # fmt: skip
+
+    return start
+
+
 def ghz_run(
     ghz: Path,
     target: str,
@@ -854,6 +868,7 @@ def run(args: argparse.Namespace) -> int:
     cold_phases: list[Calls] = []
     samples: dict[str, tuple[int, int]] = {}
     health: Load | None = None
+    relay_health: Load | None = None
     alone = beside = flooded = None
     peak = 0.0
     chain = start_chain(aggregator_sk, operator_sk) if "g2" in generations else None
@@ -906,27 +921,26 @@ def run(args: argparse.Namespace) -> int:
                         length = seconds * len(lanes) / len(order)
                         if lane == RELAY:
                             assert relay is not None
-                            load, _, _, _ = measured(
+                            probed = c == max(levels) and not halves[lane]
+                            load, _, relay_health_load, _ = measured(
                                 ghz, relay.target, SUBMIT, makers["g1"], directory,
                                 f"{tag}-relay-{c}-{n}", concurrency=c, seconds=length,
+                                beside=health_probe(ghz, relay.target, directory, "relay-health")
+                                if probed else None,
                             )  # fmt: skip
+                            relay_health = relay_health_load or relay_health
                             halves[lane].append(load)
                             say(f"c={c}: direct {direct.rps:.0f} rps, Go relay {load.rps:.0f} rps")
                             continue
                         gen = lane
-                        probe = None
-                        if c == max(levels) and n == 0:
-                            probe = functools.partial(
-                                ghz_start, ghz, executor.target, HEALTH, None, directory,
-                                "health", concurrency=1, rps=HEALTH_RPS,
-                            )  # fmt: skip
+                        probed = c == max(levels) and n == 0
                         before = chain.counter.counts() if chain is not None else Counter()
                         with peak_rss(executor.process.pid) as rss:
                             load, requests, health_load, cal = measured(
                                 ghz, executor.target, SUBMIT, makers[gen], directory,
                                 f"{tag}-{gen}-{c}-{n}", concurrency=c, seconds=length,
-                                beside=(lambda s, p=probe: p(length=f"-z {max(s - 1, 1):.1f}s"))
-                                if probe else None,
+                                beside=health_probe(ghz, executor.target, directory, "health")
+                                if probed else None,
                             )  # fmt: skip
                         if chain is not None:
                             spent = timed_calls[gen]
@@ -1051,6 +1065,9 @@ def run(args: argparse.Namespace) -> int:
          verdict(health is not None and health.p99_ms <= TARGET_HEALTH_P99_MS)],
         ["health Check p50 while saturated, ms", f"{health.p50_ms:.2f}" if health else "-",
          "-", "-"],
+        *([["Go relay: health Check p50 / p99 beside its own load, ms",
+            f"{relay_health.p50_ms:.2f} / {relay_health.p99_ms:.2f}", "-", "-"]]
+          if relay_health else []),
         ["failed tasks (all timed runs)", sum(v.failed for v in loads), "0",
          verdict(all(v.failed == 0 for v in loads))],
     ]  # fmt: skip

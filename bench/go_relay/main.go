@@ -23,8 +23,11 @@ import (
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 	"google.golang.org/protobuf/encoding/protowire"
+	"google.golang.org/protobuf/proto"
 )
 
 const (
@@ -35,14 +38,25 @@ const (
 var dst = []byte("BLS_SIG_BN254G1_XMD:SHA-256_SSWU_RO_NUL_")
 
 // rawCodec passes message bytes through, so that the relay decodes only the fields it needs.
-// It takes the name "proto" to replace grpc's own codec in this binary; the wire is the same.
+// It takes the name "proto" to replace grpc's own codec in this binary (the wire is the same)
+// and encodes every other message, the health service's, with the protobuf library.
 type rawCodec struct{}
 
-func (rawCodec) Marshal(v any) ([]byte, error) { return *(v.(*[]byte)), nil }
-func (rawCodec) Unmarshal(data []byte, v any) error {
-	*(v.(*[]byte)) = append([]byte(nil), data...)
-	return nil
+func (rawCodec) Marshal(v any) ([]byte, error) {
+	if raw, ok := v.(*[]byte); ok {
+		return *raw, nil
+	}
+	return proto.Marshal(v.(proto.Message))
 }
+
+func (rawCodec) Unmarshal(data []byte, v any) error {
+	if raw, ok := v.(*[]byte); ok {
+		*raw = append([]byte(nil), data...)
+		return nil
+	}
+	return proto.Unmarshal(data, v.(proto.Message))
+}
+
 func (rawCodec) Name() string { return "proto" }
 
 type submission struct {
@@ -216,5 +230,8 @@ func main() {
 	}
 	log.Printf("serving on %s", listener.Addr())
 	server := grpc.NewServer(grpc.UnknownServiceHandler(handler))
+	// grpc.health.v1 as a registered service, so that the bench can time a Check beside the load
+	// as it does for the executor.
+	healthpb.RegisterHealthServer(server, health.NewServer())
 	log.Fatal(server.Serve(listener))
 }
