@@ -266,10 +266,9 @@ class GoRelay:
 
 @contextlib.contextmanager
 def go_relay(
-    directory: Path, performer_target: str, aggregator_pk: bytes, operator_sk: int
+    binary: str, directory: Path, performer_target: str, aggregator_pk: bytes, operator_sk: int
 ) -> Iterator[GoRelay]:
     """bench/go_relay in front of the executor's own performer container, stopped by pid."""
-    binary = run_script("bash", "scripts/build-go-relay.sh")
     target = f"127.0.0.1:{free_port()}"
     command = [
         binary, "-listen", target, "-performer", performer_target,
@@ -855,7 +854,10 @@ def run(args: argparse.Namespace) -> int:
     generations = [g.strip() for g in args.generation.split(",") if g.strip()]
     if not generations or any(g not in GENERATIONS for g in generations):
         raise SystemExit(f"--generation: a comma-separated subset of {','.join(GENERATIONS)}")
+    if args.go_relay and "g1" not in generations:
+        raise SystemExit("--go-relay: the relay takes G1 tasks; add g1 to --generation")
     ghz = prepare()
+    relay_binary = run_script("bash", "scripts/build-go-relay.sh") if args.go_relay else None
     aggregator_sk, aggregator_pk = key_pair("ponos-aggregator")
     operator_sk, operator_pk = key_pair("ponos-executor")
     aggregator = G2Aggregator(AGGREGATOR, bn254_secret=aggregator_sk)
@@ -882,18 +884,22 @@ def run(args: argparse.Namespace) -> int:
             executor = asyncio.run(start_executor(directory, aggregator_pk, args.src, l1_rpc))
             say(f"executor {executor.target}, performer {executor.performer_target}")
             say(f"executor from {args.src or 'this checkout'}; BN254 here: {bn254.backend()}")
-            relay = (
-                stack.enter_context(
-                    go_relay(directory, executor.performer_target, aggregator_pk, operator_sk)
-                )
-                if args.go_relay
-                else None
-            )
-            if relay is not None:
-                say(f"Go relay {relay.target}, in front of the same performer")
             if chain is not None:
                 say(f"anvil {chain.node.url}, counted through {chain.counter.url}")
             try:
+                relay = None
+                if relay_binary is not None:
+                    relay = stack.enter_context(
+                        go_relay(
+                            relay_binary,
+                            directory,
+                            executor.performer_target,
+                            aggregator_pk,
+                            operator_sk,
+                        )
+                    )
+                if relay is not None:
+                    say(f"Go relay {relay.target}, in front of the same performer")
                 makers: dict[str, Callable[[str, int], Sequence[Request]]] = {
                     "g1": functools.partial(executor_requests, aggregator_sk=aggregator_sk)
                 }
