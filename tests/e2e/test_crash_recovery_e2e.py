@@ -4,7 +4,9 @@ under tasks, then started again with the same config, again and again.
 After every restart: the state database opens, the AVS has exactly one container of this
 executor (the one an earlier run left is adopted when it is what should run; anything else is
 removed), ListPerformers shows it, the stored deployment names it, and the last deployment
-that was acknowledged before the kill is what runs. At the end a clean SIGINT leaves nothing.
+that was acknowledged before the kill is what runs, unless a later one that the kill cut short
+had committed first (its answer can be on its way when the kill lands). At the end a clean
+SIGINT leaves nothing.
 Run with `-s` to see the figures.
 """
 
@@ -147,6 +149,8 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_leaves_n
     rng = random.Random(run_id)
     images = [registry.v1, registry.v2]
     acknowledged: str = "hourglass-example-performer:latest"
+    cut_short: str | None = None
+    """The image of a deployment killed before it was acknowledged: it may have committed."""
     figures: collections.Counter[str] = collections.Counter()
     adopted_before = 0
     for kill in range(KILLS + 1):
@@ -162,7 +166,14 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_leaves_n
                 )
                 reference, performer_id = stored_deployment(tmp_path / "state") or ("", "")
                 assert performer_id == performer.performer_id
-                assert reference == acknowledged, f"after kill {kill}"
+                assert reference in (acknowledged, cut_short), (
+                    f"after kill {kill}: {reference} runs; acknowledged {acknowledged}, "
+                    f"cut short {cut_short}"
+                )
+                if reference != acknowledged:
+                    figures["cut short, yet committed before the kill"] += 1
+                    acknowledged = reference
+                cut_short = None
                 text = log.read_text(errors="replace")
                 figures["adopted"] = text.count("performer of an earlier run adopted")
                 figures["leftovers removed"] = text.count("container of an earlier run removed")
@@ -186,6 +197,8 @@ async def test_sigkill_at_random_moments_loses_nothing_acknowledged_and_leaves_n
                         acknowledged = image.reference
                         figures["deploys acknowledged"] += 1
                     else:
+                        # It can still commit between this check and the kill below.
+                        cut_short = image.reference
                         figures["deploys cut short"] += 1
                     run.kill()
                     deploying.cancel()
