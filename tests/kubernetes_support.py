@@ -384,7 +384,8 @@ def _make_pki(pki: Path) -> None:
     _openssl("pkey", "-in", str(pki / "sa.key"), "-pubout", "-out", str(pki / "sa.pub"))
 
 
-def _kubeconfig(path: Path, api_url: str, ca: Path, user: str, token: str) -> None:
+def write_kubeconfig(path: Path, api_url: str, ca: Path, user: str, token: str) -> Path:
+    """A kubeconfig for the API server at `api_url` with a bearer token."""
     path.write_text(
         json.dumps(
             {
@@ -403,6 +404,7 @@ def _kubeconfig(path: Path, api_url: str, ca: Path, user: str, token: str) -> No
             indent=2,
         )
     )
+    return path
 
 
 def _containerd_config(work: Path, run: Path, hosts_dir: Path, cni_conf: Path) -> str:
@@ -801,8 +803,10 @@ def _start_control_plane(
         "--allow-privileged=true", "--profiling=false", f"--cert-dir={work / 'apiserver-certs'}",
     ])  # fmt: skip
     admin = work / "admin.kubeconfig"
-    _kubeconfig(admin, api_url, pki / "ca.crt", "admin", tokens["admin"])
-    _kubeconfig(work / "kubelet.kubeconfig", api_url, pki / "ca.crt", NODE_NAME, tokens["node"])
+    write_kubeconfig(admin, api_url, pki / "ca.crt", "admin", tokens["admin"])
+    write_kubeconfig(
+        work / "kubelet.kubeconfig", api_url, pki / "ca.crt", NODE_NAME, tokens["node"]
+    )
     cluster = LocalCluster(
         api_url=api_url,
         kubeconfig=admin,

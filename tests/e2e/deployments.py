@@ -1,21 +1,69 @@
-"""What the deployment e2e tests share, on Docker and on Kubernetes alike: DeployArtifact
-requests, reading a result's image tag, waiting for a condition, and a swap under load with
-the checks that no task was lost and no client went back to the old image."""
+"""What the deployment e2e tests share, on Docker and on Kubernetes alike: executors started
+in-process or as `executor run`, DeployArtifact requests, reading a result's image tag, waiting
+for a condition, and a swap under load with the checks that no task was lost and no client went
+back to the old image."""
 
 from __future__ import annotations
 
 import asyncio
+import os
+import subprocess
+import sys
 import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import Any
 
 import attrs
 import grpc
 import pytest
 
+from executor_adapters.config import ExecutorConfig
 from executor_adapters.grpc.executor_client import ExecutorClient
+from executor_app.bootstrap import ExecutorApp, build_executor
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
+from tests.docker_support import track_instance
 from tests.e2e.signed_tasks import AVS, signed_task
+
+
+class InProcessExecutors:
+    """Executors a test builds and starts in its own loop, each with a client on its port; the
+    session cleanup knows each one's containers, and `aclose` stops them all."""
+
+    def __init__(self) -> None:
+        self._apps: list[ExecutorApp] = []
+        self._clients: list[ExecutorClient] = []
+
+    def __len__(self) -> int:
+        return len(self._apps)
+
+    async def start(
+        self, config: ExecutorConfig, **build: Any
+    ) -> tuple[ExecutorApp, ExecutorClient]:
+        app = await build_executor(config, host="127.0.0.1", port=0, **build)
+        track_instance(app.instance_id, app.executor.executor_name)
+        await app.start()
+        self._apps.append(app)
+        client = ExecutorClient(f"127.0.0.1:{app.port}")
+        self._clients.append(client)
+        return app, client
+
+    async def aclose(self) -> None:
+        for client in self._clients:
+            await client.aclose()
+        for app in self._apps:
+            await app.stop(grace=5)
+
+
+def executor_process(config: Path, log: Path) -> subprocess.Popen[bytes]:
+    """`executor run --config` as its own process, what it logs appended to `log`."""
+    with log.open("ab") as out:
+        return subprocess.Popen(
+            [sys.executable, "-m", "executor_app", "run", "--config", str(config)],
+            stdout=subprocess.DEVNULL,
+            stderr=out,
+            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        )
 
 
 def deploy_request(image: Any, *env: pb.PerformerEnv) -> pb.DeployArtifactRequest:

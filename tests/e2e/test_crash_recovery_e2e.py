@@ -15,12 +15,9 @@ from __future__ import annotations
 import asyncio
 import collections
 import json
-import os
 import random
 import signal
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -38,6 +35,7 @@ from tests.docker_support import (
     networks_with_label,
     require_example_image,
 )
+from tests.e2e.deployments import executor_process
 from tests.e2e.signed_tasks import AVS, signed_task
 from tests.registry_support import LocalRegistry
 
@@ -70,13 +68,7 @@ class Run:
 
     def __init__(self, config: Path, log: Path) -> None:
         self.log = log
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "executor_app", "run", "--config", str(config)],
-                stdout=subprocess.DEVNULL,
-                stderr=out,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.proc = executor_process(config, log)
         self.started = time.monotonic()
 
     async def serving(self, marker: int) -> None:

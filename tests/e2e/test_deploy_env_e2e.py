@@ -18,11 +18,11 @@ import pytest
 from executor_adapters.config import ExecutorConfig, load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
 from executor_adapters.signing import bn254
-from executor_app.bootstrap import ExecutorApp, build_executor
+from executor_app.bootstrap import ExecutorApp
 from executor_core.performers import PerformerImage
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
-from tests.docker_support import REPO, require_example_image, track_instance
-from tests.e2e.deployments import deploy_request, wait_for
+from tests.docker_support import REPO, require_example_image
+from tests.e2e.deployments import InProcessExecutors, deploy_request, wait_for
 from tests.registry_support import LocalRegistry
 from tests.vectors import load_vector
 
@@ -68,29 +68,17 @@ def config_for(
 @pytest.fixture
 async def app_factory(run_id: str) -> AsyncIterator[Factory]:
     require_example_image()
-    apps: list[ExecutorApp] = []
-    clients: list[ExecutorClient] = []
+    executors = InProcessExecutors()
 
     async def make(
         image: PerformerImage | None = None, probation_period: float = 0.0
     ) -> tuple[ExecutorApp, ExecutorClient]:
-        network = f"executor-e2e-env-{run_id}-{len(apps)}"
+        network = f"executor-e2e-env-{run_id}-{len(executors)}"
         config = config_for(network, image, probation_period)
-        app = await build_executor(
-            config, host="127.0.0.1", port=0, environ={"E2E_SECRET": SECRET, "OTHER": "no"}
-        )
-        track_instance(app.instance_id, app.executor.executor_name)
-        await app.start()
-        apps.append(app)
-        client = ExecutorClient(f"127.0.0.1:{app.port}")
-        clients.append(client)
-        return app, client
+        return await executors.start(config, environ={"E2E_SECRET": SECRET, "OTHER": "no"})
 
     yield make
-    for client in clients:
-        await client.aclose()
-    for app in apps:
-        await app.stop(grace=5)
+    await executors.aclose()
 
 
 def task(n: int, task_id: str) -> pb.TaskSubmission:

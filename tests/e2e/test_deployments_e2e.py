@@ -13,10 +13,16 @@ import pytest
 
 from executor_adapters.config import ExecutorConfig, load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
-from executor_app.bootstrap import ExecutorApp, build_executor
+from executor_app.bootstrap import ExecutorApp
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
-from tests.docker_support import REPO, containers_with_label, require_example_image, track_instance
-from tests.e2e.deployments import deploy_request, swap_under_load, tag_of, wait_for
+from tests.docker_support import REPO, containers_with_label, require_example_image
+from tests.e2e.deployments import (
+    InProcessExecutors,
+    deploy_request,
+    swap_under_load,
+    tag_of,
+    wait_for,
+)
 from tests.e2e.signed_tasks import AVS, signed_task
 
 pytestmark = pytest.mark.docker
@@ -41,24 +47,14 @@ def deployment_config(network: str, **deployment: float) -> ExecutorConfig:
 @pytest.fixture
 async def app_factory(run_id: str) -> AsyncIterator[Any]:
     require_example_image()
-    apps: list[ExecutorApp] = []
+    executors = InProcessExecutors()
 
     async def make(**deployment: float) -> tuple[ExecutorApp, ExecutorClient]:
-        config = deployment_config(f"executor-e2e-deploy-{run_id}-{len(apps)}", **deployment)
-        app = await build_executor(config, host="127.0.0.1", port=0)
-        track_instance(app.instance_id, app.executor.executor_name)
-        await app.start()
-        apps.append(app)
-        client = ExecutorClient(f"127.0.0.1:{app.port}")
-        clients.append(client)
-        return app, client
+        network = f"executor-e2e-deploy-{run_id}-{len(executors)}"
+        return await executors.start(deployment_config(network, **deployment))
 
-    clients: list[ExecutorClient] = []
     yield make
-    for client in clients:
-        await client.aclose()
-    for app in apps:
-        await app.stop(grace=5)
+    await executors.aclose()
 
 
 async def test_v1_to_v2_under_load_loses_no_task_and_never_goes_back(

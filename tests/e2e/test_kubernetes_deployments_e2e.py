@@ -11,10 +11,8 @@ exactly what was made.
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
-import sys
 import time
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -26,10 +24,17 @@ import pytest
 
 from executor_adapters.config import load_config
 from executor_adapters.grpc.executor_client import ExecutorClient
-from executor_app.bootstrap import ExecutorApp, build_executor
+from executor_app.bootstrap import ExecutorApp
 from hourglass_proto.eigenlayer.hourglass import v1 as pb
 from tests.docker_support import REPO, free_port
-from tests.e2e.deployments import deploy_request, swap_under_load, tag_of, wait_for
+from tests.e2e.deployments import (
+    InProcessExecutors,
+    deploy_request,
+    executor_process,
+    swap_under_load,
+    tag_of,
+    wait_for,
+)
 from tests.e2e.signed_tasks import AVS, signed_task
 from tests.kubernetes_support import LocalCluster
 from tests.registry_support import LocalRegistry
@@ -117,26 +122,17 @@ avsPerformers:
 async def start_executor(
     kubernetes_cluster: LocalCluster, namespace: str, registry: LocalRegistry, tmp_path: Path
 ) -> AsyncIterator[Any]:
-    apps: list[ExecutorApp] = []
-    clients: list[ExecutorClient] = []
+    executors = InProcessExecutors()
 
     async def start(*, env: str = "", **deployment: str) -> tuple[ExecutorApp, ExecutorClient]:
-        path = tmp_path / f"executor-{len(apps)}.yaml"
+        path = tmp_path / f"executor-{len(executors)}.yaml"
         path.write_text(
             config_text(kubernetes_cluster, namespace, registry.v1, env=env, **deployment)
         )
-        app = await build_executor(load_config(path), host="127.0.0.1", port=0)
-        await app.start()
-        apps.append(app)
-        client = ExecutorClient(f"127.0.0.1:{app.port}")
-        clients.append(client)
-        return app, client
+        return await executors.start(load_config(path))
 
     yield start
-    for client in clients:
-        await client.aclose()
-    for app in apps:
-        await app.stop(grace=5)
+    await executors.aclose()
 
 
 def pods(cluster: LocalCluster, namespace: str) -> list[dict[str, Any]]:
@@ -368,13 +364,7 @@ class Run:
     def __init__(self, config: Path, log: Path) -> None:
         self.log = log
         self.marker = log.stat().st_size if log.exists() else 0
-        with log.open("ab") as out:
-            self.proc = subprocess.Popen(
-                [sys.executable, "-m", "executor_app", "run", "--config", str(config)],
-                stdout=subprocess.DEVNULL,
-                stderr=out,
-                env={**os.environ, "PYTHONUNBUFFERED": "1"},
-            )
+        self.proc = executor_process(config, log)
 
     async def serving(self) -> str:
         """Wait for `executor serving`; return what this run logged until then."""

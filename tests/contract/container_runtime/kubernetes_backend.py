@@ -12,7 +12,6 @@ to a pod or Service address.
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import subprocess
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import attrs
 
 from executor_core.performers import MIB, ContainerHardening, PerformerImage
+from tests import kubernetes_support
 from tests.contract.container_runtime.support import (
     CASE_LABEL,
     RUN_ID,
@@ -212,27 +212,9 @@ class KubeNamespace:
 
 def write_kubeconfig(path: Path, cluster: LocalCluster, token: str) -> Path:
     """A kubeconfig for the cluster's API server with a bearer token (a ServiceAccount's)."""
-    path.write_text(
-        json.dumps(
-            {
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [
-                    {
-                        "name": "local",
-                        "cluster": {
-                            "server": cluster.api_url,
-                            "certificate-authority": str(cluster.ca_file),
-                        },
-                    }
-                ],
-                "users": [{"name": "account", "user": {"token": token}}],
-                "contexts": [{"name": "local", "context": {"cluster": "local", "user": "account"}}],
-                "current-context": "local",
-            }
-        )
+    return kubernetes_support.write_kubeconfig(
+        path, cluster.api_url, cluster.ca_file, "account", token
     )
-    return path
 
 
 # --- reading a pod's confinement back ------------------------------------------------------
